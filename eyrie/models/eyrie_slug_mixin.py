@@ -22,7 +22,7 @@ class EyrieSlugMixin(models.AbstractModel):
             if not record.slug:
                 record.slug = slugify(record.name)
 
-    @api.constrains("slug")
+    @api.constrains("name", "slug")
     def _check_slug(self):
         for record in self:
             reason = check_dns_label(record.slug)

@@ -1,0 +1,25 @@
+"""Lets plain pytest import the Odoo-free parts of the addons (``eyrie.naming``,
+``eyrie_books.k8s``…) without Odoo.
+
+An addon's ``__init__`` imports its models, and Odoo accepts models only when imported as
+``odoo.addons.<addon>``. For the plain test run (``-p no:odoo``) each addon is registered as a bare
+package, so ``import eyrie_books.k8s`` loads the Kubernetes layer and nothing of Odoo. Under
+pytest-odoo, test modules are imported as ``odoo.addons.*`` and this does nothing.
+"""
+
+import pathlib
+import sys
+import types
+
+ROOT = pathlib.Path(__file__).parent
+ADDONS = ("eyrie", "eyrie_books", "eyrie_website")
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("odoo"):
+        return
+    for name in ADDONS:
+        if name not in sys.modules:
+            package = types.ModuleType(name)
+            package.__path__ = [str(ROOT / name)]
+            sys.modules[name] = package

@@ -1,0 +1,4 @@
+from . import test_access
+from . import test_lifecycle
+from . import test_validation
+from . import test_versions
