@@ -68,7 +68,8 @@ class EyrieCluster(models.Model):
         for cluster in self:
             if not _PREFIX.match(cluster.namespace_prefix or ""):
                 raise ValidationError(self.env._(
-                    "The namespace prefix %(prefix)s must be up to 20 lowercase letters, digits and '-', ending with '-'.",
+                    "The namespace prefix %(prefix)s must be up to 20 lowercase letters, digits and '-', "
+                    "ending with '-'.",
                     prefix=cluster.namespace_prefix,
                 ))
 

@@ -173,7 +173,7 @@ class EyrieDeployment(models.Model):
             vals_list.append(vals)
             changed |= deployment
         versions = self.env["eyrie.deployment.version"].sudo().create(vals_list)
-        for deployment, version in zip(changed, versions):
+        for deployment, version in zip(changed, versions, strict=True):
             deployment.sudo().current_version_id = version
 
     # ------------------------------------------------------------------

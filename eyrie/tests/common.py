@@ -21,7 +21,7 @@ class EyrieCase(TransactionCase):
         })
         cls.cluster2 = cls.env["eyrie.cluster"].create({"name": "Second cluster", "slug": "second"})
         cls.repository = cls.env["eyrie.repository"].create({
-            "name": "shop", "url": "https://git.example.com/acme/shop.git",
+            "name": "shop", "url": "https://git.example.com/eyrie-tests/shop.git",
         })
         cls.project = cls.env["eyrie.project"].create({"name": "Test Project", "slug": "tp"})
         cls.groups = {

@@ -25,8 +25,9 @@ class TestValidation(EyrieCase):
         for field, label in (("branch", "Branch"), ("commit_ref", "Commit Ref")):
             deployment = self.make_deployment(name=field)
             for ref in ("a..b", "-x", "a b", "x.lock", "a//b", "a/", "end.", "a@{1}", "@", "~x", "q?"):
-                with self.subTest(field=field, ref=ref), self.assertRaisesRegex(ValidationError, f"not a valid {label}"):
-                    deployment[field] = ref
+                with self.subTest(field=field, ref=ref):
+                    with self.assertRaisesRegex(ValidationError, f"not a valid {label}"):
+                        deployment[field] = ref
 
     def test_names_must_give_kubernetes_names(self):
         with self.assertRaisesRegex(ValidationError, "cannot be used as a Kubernetes name: it is empty"):
