@@ -3,8 +3,10 @@
 
 An addon's ``__init__`` imports its models, and Odoo accepts models only when imported as
 ``odoo.addons.<addon>``. For the plain test run (``-p no:odoo``) each addon is registered as a bare
-package, so ``import eyrie_books.k8s`` loads the Kubernetes layer and nothing of Odoo. Under
-pytest-odoo, test modules are imported as ``odoo.addons.*`` and this does nothing.
+package, so ``import eyrie_books.k8s`` loads the Kubernetes layer and nothing of Odoo. This happens
+at import, before pytest imports the conftest files below (``eyrie_books/k8s/tests/conftest.py``).
+Under pytest-odoo, test modules are imported as ``odoo.addons.*``, which these bare packages do not
+touch.
 """
 
 import pathlib
@@ -14,12 +16,8 @@ import types
 ROOT = pathlib.Path(__file__).parent
 ADDONS = ("eyrie", "eyrie_books", "eyrie_website")
 
-
-def pytest_configure(config):
-    if config.pluginmanager.hasplugin("odoo"):
-        return
-    for name in ADDONS:
-        if name not in sys.modules:
-            package = types.ModuleType(name)
-            package.__path__ = [str(ROOT / name)]
-            sys.modules[name] = package
+for name in ADDONS:
+    if name not in sys.modules:
+        package = types.ModuleType(name)
+        package.__path__ = [str(ROOT / name)]
+        sys.modules[name] = package

@@ -1,0 +1,64 @@
+"""PostgreSQL through Crunchy's PGO: one ``PostgresCluster`` custom object.
+
+The operator creates the pods, volumes and one Secret per user named
+``<cluster>-pguser-<user>`` (keys host, port, user, password, dbname...),
+which an Odoo deployment reads through its ``db_secret`` setting.
+Pausing sets ``spec.shutdown``.
+"""
+from __future__ import annotations
+
+from ..spec import DeploymentSpec
+from . import common
+from .common import Obj
+
+API_VERSION = "postgres-operator.crunchydata.com/v1beta1"
+
+
+def user_secret_name(cluster: str, user: str) -> str:
+    """The Secret PGO writes for ``user`` of ``cluster``."""
+    return f"{cluster}-pguser-{user}"
+
+
+def postgres_cluster(spec: DeploymentSpec) -> Obj:
+    instance: Obj = {
+        "name": "instance1",
+        "replicas": int(spec.setting("instances", 1)),
+        "dataVolumeClaimSpec": common.volume_claim_spec(spec, spec.storage_size),
+    }
+    if spec.resources:
+        instance["resources"] = dict(spec.resources)
+    backup_size = spec.setting("backup_size") or spec.storage_size
+    body: Obj = {
+        "postgresVersion": int(spec.setting("postgres_version", 16)),
+        "instances": [instance],
+        "backups": {
+            "pgbackrest": {
+                "repos": [
+                    {
+                        "name": "repo1",
+                        "volume": {"volumeClaimSpec": common.volume_claim_spec(spec, backup_size)},
+                    }
+                ]
+            }
+        },
+    }
+    if spec.image:  # otherwise the operator's default image for postgresVersion
+        body["image"] = spec.image
+    if spec.setting("users"):
+        body["users"] = [dict(user) for user in spec.setting("users")]
+    if spec.registry is not None:
+        body["imagePullSecrets"] = common.pull_secret_refs(spec)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "PostgresCluster",
+        "metadata": common.metadata(spec, spec.name),
+        "spec": body,
+    }
+
+
+def pause_patch(paused: bool) -> Obj:
+    return {"spec": {"shutdown": paused}}
+
+
+def objects(spec: DeploymentSpec) -> list[Obj | None]:
+    return [common.pull_secret(spec), postgres_cluster(spec)]

@@ -1,0 +1,159 @@
+"""What one Eyrie deployment looks like, checked before anything is sent.
+
+A :class:`DeploymentSpec` is plain data built by the Odoo side from its
+records.  It validates itself on construction and raises
+:class:`~.errors.InvalidSpec` naming the field, so a bad name or a missing
+image is reported before any request reaches a cluster.
+
+``settings`` carries the values that only one deployment type understands:
+
+* ``odoo``: ``db_secret`` (a PGO user secret such as
+  ``<cluster>-pguser-<user>``, keys host/port/user/password/dbname) *or*
+  ``db_host`` + ``db_user`` + ``db_password_secret`` (a Secret with key
+  ``password``) and optional ``db_port``; ``db_name`` (defaults to the
+  secret's ``dbname``, or the deployment name); ``workers`` (default 2);
+  ``fs_group`` (default 101, the uid/gid of the official Odoo image).
+* ``pgo``: ``postgres_version`` (default 16), ``instances`` (default 1),
+  ``backup_size`` (default: ``storage_size``), ``users`` (a list of
+  ``{"name": ..., "databases": [...], "options": ...}``).
+* ``pxc``: ``cr_version`` (required), ``size`` (default 3), ``haproxy``
+  (default True), ``haproxy_size`` (default 3), ``haproxy_image`` (required
+  while haproxy is on).  ``image`` is the PXC image.
+* ``none``: nothing; ``image``, ``port`` and ``env`` describe the app.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidSpec
+
+TYPES = ("odoo", "pgo", "pxc", "none")
+
+# Suffixes that builders append to ``name``; the longest must still fit 63 chars.
+NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+def is_dns_label(value: str) -> bool:
+    """True for an RFC 1123 label: ``[a-z0-9]([-a-z0-9]*[a-z0-9])?``, at most 63."""
+    return len(value) <= 63 and bool(_DNS_LABEL.match(value))
+
+
+def check_dns_label(field_name: str, value: str) -> None:
+    """Raise :class:`InvalidSpec` unless ``value`` is an RFC 1123 label."""
+    if not is_dns_label(value):
+        raise InvalidSpec(
+            field_name,
+            f"{value!r} must be at most 63 characters of a-z, 0-9 and '-', "
+            "starting and ending with a letter or digit",
+        )
+
+
+def check_dns_subdomain(field_name: str, value: str) -> None:
+    """Raise :class:`InvalidSpec` unless ``value`` is an RFC 1123 subdomain (a Secret name, a host)."""
+    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+        raise InvalidSpec(field_name, f"{value!r} is not a lowercase DNS name")
+
+
+def check_integer(field_name: str, value: Any, minimum: int) -> None:
+    """Raise :class:`InvalidSpec` unless ``value`` is an int (not a bool) >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidSpec(field_name, f"{value!r} must be an integer >= {minimum}")
+
+
+@dataclass(frozen=True)
+class RegistryCredentials:
+    """Login to a private image registry; becomes an image pull secret."""
+
+    server: str
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DeploymentSpec:
+    """One deployment of one type in one namespace (see the module doc)."""
+
+    name: str
+    namespace: str
+    type: str
+    image: str
+    deployment_id: int
+    version: str
+    replicas: int = 1
+    host: str = ""
+    ingress_class: str = ""
+    storage_class: str = ""
+    storage_size: str = "1Gi"
+    resources: Mapping[str, Any] | None = None
+    env: Mapping[str, str] | None = None
+    port: int | None = None
+    settings: Mapping[str, Any] | None = None
+    registry: RegistryCredentials | None = None
+    tls_secret: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        """One type-specific value from ``settings``."""
+        return (self.settings or {}).get(key, default)
+
+    def validate(self) -> None:
+        """Raise :class:`InvalidSpec` for the first field that cannot be sent."""
+        if self.type not in TYPES:
+            raise InvalidSpec("type", f"{self.type!r} is not one of {', '.join(TYPES)}")
+        check_dns_label("name", self.name)
+        if not self.name[0].isalpha():
+            raise InvalidSpec("name", f"{self.name!r} must start with a letter (it names a Service)")
+        longest = max(len(suffix) for suffix in NAME_SUFFIXES)
+        if len(self.name) + longest > 63:
+            raise InvalidSpec("name", f"{self.name!r} is longer than {63 - longest} characters")
+        check_dns_label("namespace", self.namespace)
+        if self.type != "pgo" and not self.image.strip():
+            raise InvalidSpec("image", f"an image is required for type {self.type!r}")
+        check_integer("replicas", self.replicas, 0)
+        check_integer("deployment_id", self.deployment_id, 0)
+        if self.host:
+            check_dns_subdomain("host", self.host)
+        if self.tls_secret:
+            if not self.host:
+                raise InvalidSpec("tls_secret", "TLS needs a host")
+            check_dns_subdomain("tls_secret", self.tls_secret)
+        if not _QUANTITY.match(self.storage_size):
+            raise InvalidSpec("storage_size", f"{self.storage_size!r} is not a quantity like '10Gi'")
+        for env_name in self.env or {}:
+            if not _ENV_NAME.match(env_name):
+                raise InvalidSpec("env", f"{env_name!r} is not a valid variable name")
+        if self.type == "none" and not (isinstance(self.port, int) and 0 < self.port < 65536):
+            raise InvalidSpec("port", f"{self.port!r} must be a TCP port for type 'none'")
+        if self.type == "odoo":
+            self._validate_odoo()
+        if self.type == "pxc":
+            self._validate_pxc()
+
+    def _validate_odoo(self) -> None:
+        # The Ingress sends /websocket to the gevent port, which only workers >= 1 open.
+        check_integer("settings.workers", self.setting("workers", 2), 1)
+        explicit = ("db_host", "db_user", "db_password_secret")
+        if self.setting("db_secret"):
+            check_dns_subdomain("settings.db_secret", self.setting("db_secret"))
+        elif all(self.setting(key) for key in explicit):
+            check_dns_subdomain("settings.db_password_secret", self.setting("db_password_secret"))
+        else:
+            raise InvalidSpec(
+                "settings", "odoo needs db_secret, or db_host, db_user and db_password_secret"
+            )
+
+    def _validate_pxc(self) -> None:
+        if not self.setting("cr_version"):
+            raise InvalidSpec("settings.cr_version", "the PXC operator version is required")
+        if self.setting("haproxy", True) and not self.setting("haproxy_image"):
+            raise InvalidSpec("settings.haproxy_image", "required while haproxy is enabled")

@@ -1,0 +1,113 @@
+"""DeploymentSpec validation: bad input is refused with the field named."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..builders import objects_for, odoo
+from ..errors import InvalidSpec, KubeError, PermanentError
+from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, is_dns_label
+from .factories import make_spec
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("a", True),
+        ("web-1", True),
+        ("1web", True),
+        ("a" * 63, True),
+        ("a" * 64, False),
+        ("", False),
+        ("Web", False),
+        ("web_1", False),
+        ("-web", False),
+        ("web-", False),
+        ("web.acme", False),
+    ],
+)
+def test_is_dns_label(value: str, expected: bool) -> None:
+    assert is_dns_label(value) is expected
+
+
+@pytest.mark.parametrize("type_", ["odoo", "pgo", "pxc", "none"])
+def test_valid_specs_pass(type_: str) -> None:
+    assert make_spec(type_).type == type_
+
+
+@pytest.mark.parametrize(
+    ("type_", "overrides", "field"),
+    [
+        ("none", {"type": "docker"}, "type"),
+        ("none", {"name": "My_App"}, "name"),
+        ("none", {"name": "9app"}, "name"),
+        ("none", {"name": "a" * 60}, "name"),
+        ("none", {"namespace": "Acme"}, "namespace"),
+        ("none", {"namespace": ""}, "namespace"),
+        ("none", {"image": ""}, "image"),
+        ("odoo", {"image": "  "}, "image"),
+        ("pxc", {"image": ""}, "image"),
+        ("none", {"replicas": -1}, "replicas"),
+        ("none", {"replicas": True}, "replicas"),
+        ("none", {"deployment_id": "42"}, "deployment_id"),
+        ("none", {"host": "Acme.example.com"}, "host"),
+        ("none", {"host": "acme..com"}, "host"),
+        ("none", {"storage_size": "lots"}, "storage_size"),
+        ("none", {"host": "", "tls_secret": "acme-tls"}, "tls_secret"),
+        ("none", {"tls_secret": "Acme TLS"}, "tls_secret"),
+        ("none", {"env": {"BAD NAME": "x"}}, "env"),
+        ("none", {"port": None}, "port"),
+        ("none", {"port": 70000}, "port"),
+        ("odoo", {"settings": {"db_secret": "db-pguser-odoo", "workers": 0}}, "settings.workers"),
+        ("odoo", {"settings": {}}, "settings"),
+        ("odoo", {"settings": {"db_host": "pg", "db_user": "odoo"}}, "settings"),
+        ("odoo", {"settings": {"db_secret": "Bad_Secret"}}, "settings.db_secret"),
+        ("odoo", {"settings": {"db_host": "pg", "db_user": "odoo", "db_password_secret": "x/y"}},
+         "settings.db_password_secret"),
+        ("pxc", {"settings": {"haproxy_image": "percona/haproxy:2.8.5"}}, "settings.cr_version"),
+        ("pxc", {"settings": {"cr_version": "1.15.0"}}, "settings.haproxy_image"),
+    ],
+)
+def test_invalid_specs_name_the_field(type_: str, overrides: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidSpec) as info:
+        make_spec(type_, **overrides)
+    assert info.value.field == field
+    assert str(info.value).startswith(f"Invalid {field}: ")
+
+
+def test_invalid_spec_is_a_permanent_value_error() -> None:
+    with pytest.raises(InvalidSpec) as info:
+        make_spec("none", name="Bad")
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, PermanentError)
+    assert isinstance(info.value, KubeError)
+
+
+def test_image_is_optional_for_pgo_and_port_only_for_none() -> None:
+    assert make_spec("pgo", image="").image == ""
+    assert make_spec("odoo").port is None
+
+
+def test_explicit_database_settings_are_accepted() -> None:
+    settings = {"db_host": "pg.example.com", "db_user": "odoo", "db_password_secret": "odoo-db"}
+    assert make_spec("odoo", settings=settings).setting("db_host") == "pg.example.com"
+
+
+def test_haproxy_image_not_needed_when_haproxy_is_off() -> None:
+    spec = make_spec("pxc", settings={"cr_version": "1.15.0", "haproxy": False})
+    assert spec.setting("haproxy") is False
+
+
+def test_registry_password_is_not_in_repr() -> None:
+    spec = make_spec("none", registry=RegistryCredentials("registry.example.com", "bot", "hunter2"))
+    assert "hunter2" not in repr(spec)
+
+
+def test_the_longest_allowed_name_fits_every_derived_name() -> None:
+    longest = 63 - max(len(suffix) for suffix in NAME_SUFFIXES)
+    registry = RegistryCredentials("registry.example.com", "bot", "pw")
+    for type_ in TYPES:
+        spec = make_spec(type_, name="a" * longest, registry=registry)
+        objs = objects_for(spec) + ([odoo.init_job(spec)] if type_ == "odoo" else [])
+        assert max(len(obj["metadata"]["name"]) for obj in objs) <= 63
