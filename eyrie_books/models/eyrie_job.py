@@ -1,0 +1,108 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .. import runs
+
+
+class EyrieJob(models.Model):
+    """One run of a Deployment Book for one deployment on one cluster."""
+
+    _name = "eyrie.job"
+    _description = "Deployment Book Run"
+    _order = "id desc"
+
+    deployment_id = fields.Many2one("eyrie.deployment", required=True, index=True, ondelete="cascade", readonly=True)
+    company_id = fields.Many2one(related="deployment_id.company_id", store=True, index=True)
+    book_id = fields.Many2one("eyrie.book", required=True, readonly=True, ondelete="restrict")
+    action = fields.Selection(related="book_id.action", store=True)
+    cluster_id = fields.Many2one("eyrie.cluster", required=True, readonly=True, ondelete="restrict")
+    dry_run = fields.Boolean(readonly=True)
+    user_id = fields.Many2one("res.users", string="Started By", readonly=True, default=lambda self: self.env.user)
+    state = fields.Selection(runs.RUN_STATES, default=runs.QUEUED, required=True, readonly=True, index=True)
+    date_start = fields.Datetime(readonly=True)
+    date_end = fields.Datetime(readonly=True)
+    step_ids = fields.One2many("eyrie.job.step", "job_id", string="Steps", readonly=True)
+    failed_step_id = fields.Many2one("eyrie.job.step", compute="_compute_failed_step")
+    error = fields.Text(compute="_compute_failed_step")
+
+    # At most one queued or running run per deployment and cluster, whatever happens above.
+    _one_active_run = models.UniqueIndex(
+        "(deployment_id, cluster_id) WHERE state IN ('queued', 'running')",
+        "This deployment already has a run in progress on this cluster.",
+    )
+
+    @api.depends("step_ids.state", "step_ids.error")
+    def _compute_failed_step(self):
+        for job in self:
+            job.failed_step_id = job.step_ids.filtered(lambda step: step.state == runs.FAILED)[:1]
+            job.error = job.failed_step_id.error
+
+    @api.depends("action", "deployment_id", "cluster_id")
+    def _compute_display_name(self):
+        labels = dict(self._fields["action"]._description_selection(self.env))
+        for job in self:
+            job.display_name = f"{labels.get(job.action, '')} · {job.deployment_id.name} · {job.cluster_id.name}"
+
+    # ------------------------------------------------------------------
+    # Starting and finishing
+    # ------------------------------------------------------------------
+
+    def _start(self):
+        """Copy the book's steps into each run and enqueue the first one."""
+        for job in self:
+            job.step_ids = [
+                fields.Command.create({
+                    "sequence": step.sequence, "kind": step.kind, "name": step.name,
+                    "parameters": step.parameters, "timeout": step.timeout, "max_retries": step.max_retries,
+                })
+                for step in job.book_id.step_ids
+            ]
+            job._advance()
+
+    def _advance(self):
+        """Enqueue the next pending step, or finish the run when none is left."""
+        self.ensure_one()
+        following = self.step_ids.filtered(lambda step: step.state == runs.PENDING).sorted("sequence")[:1]
+        if following:
+            following._enqueue()
+        else:
+            self.write({"state": runs.DONE, "date_end": fields.Datetime.now()})
+        self._notify()
+
+    def _fail(self):
+        self.write({"state": runs.FAILED, "date_end": fields.Datetime.now()})
+        self._notify()
+
+    def _notify(self):
+        """Tell the Eyrie users' web clients that these runs changed (they reload what they show)."""
+        self.env["bus.bus"]._sendone(self.env.ref("eyrie.group_eyrie_user"), "eyrie.run", {
+            "deployment_ids": self.deployment_id.ids,
+            "job_ids": self.ids,
+        })
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+
+    def action_resume(self):
+        """Run a failed run again from its failed step."""
+        self.deployment_id.check_access("write")
+        for job in self.sudo():
+            if job.state != runs.FAILED:
+                raise UserError(self.env._("Only a failed run can be resumed (%(run)s is not).", run=job.display_name))
+            job.deployment_id._check_no_active_run()
+            job.failed_step_id.write({"state": runs.PENDING, "error": False})
+            job.write({"state": runs.QUEUED, "date_end": False})
+            job._advance()
+        return True
+
+    def action_cancel(self):
+        """Stop a run: steps not started yet will not run; a running step ends its attempt."""
+        self.deployment_id.check_access("write")
+        for job in self.sudo():
+            if job.state in runs.FINAL:
+                raise UserError(self.env._("%(run)s has already ended.", run=job.display_name))
+            job.step_ids.filtered(lambda step: step.state not in runs.FINAL)._cancel()
+            job.write({"state": runs.CANCELLED, "date_end": fields.Datetime.now()})
+            job._notify()
+        return True

@@ -1,0 +1,165 @@
+import logging
+
+from odoo import fields, models
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from .. import runs
+from ..k8s import DryRunKube, KubeError, PermanentError, RetryableError
+from ..steps import parse_parameters, run_step
+
+_logger = logging.getLogger(__name__)
+
+# queue_job states (odoo.addons.queue_job.job) this model follows.
+QJ_PENDING, QJ_STARTED, QJ_DONE, QJ_FAILED, QJ_CANCELLED = "pending", "started", "done", "failed", "cancelled"
+
+
+class EyrieJobStep(models.Model):
+    """One step of a run, executed by one queue job at a time.
+
+    How a step runs:
+
+    * ``_enqueue`` delays ``_execute`` on the ``root.eyrie`` channel; the step is *queued*.
+    * queue_job marks its job *started* and commits before performing it; ``queue.job.write``
+      calls ``_sync_from_queue_job``, so the step shows *running* (and its attempt) at once.
+    * ``_execute`` runs the step kind against the cluster (or a dry run). Success, or a permanent
+      error, is written in the job's own transaction together with enqueuing the next step, so a
+      step is never reported done without its successor being queued, nor run twice after success.
+    * A retryable Kubernetes error raises ``RetryableJobError``: queue_job rolls back, waits
+      (Retry-After, or the channel's retry pattern) and runs it again; the attempt's log and error
+      reach the step through ``_sync_from_queue_job``.
+    * If the server dies mid-step, queue_job's runner finds the job dead and requeues it; the step
+      runs again (every step is idempotent). When queue_job gives up (too many retries, or found
+      dead too often), ``_sync_from_queue_job`` marks the step failed; the run can be resumed.
+    """
+
+    _name = "eyrie.job.step"
+    _description = "Deployment Book Run Step"
+    _order = "job_id, sequence, id"
+
+    job_id = fields.Many2one("eyrie.job", required=True, index=True, ondelete="cascade", readonly=True)
+    sequence = fields.Integer(readonly=True)
+    kind = fields.Char(required=True, readonly=True)
+    name = fields.Char(required=True, readonly=True)
+    parameters = fields.Text(readonly=True)
+    timeout = fields.Integer(readonly=True)
+    max_retries = fields.Integer(readonly=True)
+    state = fields.Selection(runs.STEP_STATES, default=runs.PENDING, required=True, readonly=True, index=True)
+    attempt = fields.Integer(readonly=True)
+    date_start = fields.Datetime(readonly=True)
+    date_end = fields.Datetime(readonly=True)
+    duration = fields.Float(compute="_compute_duration", help="Seconds", digits=(16, 2))
+    log = fields.Text(readonly=True)
+    error = fields.Text(readonly=True)
+    queue_job_id = fields.Many2one("queue.job", readonly=True, index="btree_not_null", ondelete="set null")
+
+    def _compute_duration(self):
+        now = fields.Datetime.now()
+        for step in self:
+            end = step.date_end or (step.date_start and now)
+            step.duration = (end - step.date_start).total_seconds() if step.date_start else 0.0
+
+    # ------------------------------------------------------------------
+    # Engine
+    # ------------------------------------------------------------------
+
+    def _enqueue(self):
+        self.ensure_one()
+        delayed = self.with_delay(
+            channel="root.eyrie",
+            max_retries=self.max_retries + 1,
+            description=f"{self.job_id.display_name}: {self.name}",
+        )._execute()
+        self.write({"state": runs.QUEUED, "queue_job_id": delayed.db_record().id})
+
+    def _execute(self):
+        """The queue job: run this step on the run's cluster (as the user who started the run)."""
+        self.ensure_one()
+        return self.sudo()._run()
+
+    def _run(self):
+        job = self.job_id
+        if job.state not in runs.ACTIVE or self.state in runs.FINAL:
+            return f"Skipped: the run is {job.state} and the step {self.state}."
+        lines = []
+
+        def log(message):
+            lines.append(f"{fields.Datetime.now():%H:%M:%S} {message}")
+
+        try:
+            params = parse_parameters(self.parameters)
+            params.setdefault("timeout", self.timeout)
+            spec = job.deployment_id._k8s_spec(job.cluster_id)
+            kube = job.cluster_id._k8s_operations()
+            run_step(self.kind, kube, spec, params, log)
+            if isinstance(kube, DryRunKube):
+                for request in kube.requests:
+                    log(f"dry run, would send: {request.method} {request.path}")
+        except RetryableError as error:
+            # Rolled back: the attempt's log travels in the message queue_job keeps.
+            log(f"{error} (will retry)")
+            raise RetryableJobError("\n".join(lines), seconds=error.retry_after or None) from error
+        except (PermanentError, ValueError) as error:
+            log(str(error))
+            self._finish(runs.FAILED, lines, error=str(error))
+            return f"Step failed: {error}"
+        except KubeError as error:  # neither retryable nor permanent: treat as permanent
+            log(str(error))
+            self._finish(runs.FAILED, lines, error=str(error))
+            return f"Step failed: {error}"
+        self._finish(runs.DONE, lines)
+        return "Done"
+
+    def _finish(self, state, lines, error=False):
+        self.write({
+            "state": state,
+            "date_end": fields.Datetime.now(),
+            "log": self._log_with(lines),
+            "error": error,
+        })
+        if state == runs.DONE:
+            self.job_id._advance()
+        else:
+            self.job_id._fail()
+
+    def _log_with(self, lines):
+        return "\n".join(filter(None, [self.log, *lines]))
+
+    def _cancel(self):
+        self.write({"state": runs.CANCELLED, "date_end": fields.Datetime.now()})
+        self.queue_job_id.filtered(lambda qjob: qjob.state in (QJ_PENDING, "enqueued", "wait_dependencies")).sudo().button_cancelled()
+
+    def _sync_from_queue_job(self):
+        """Follow what queue_job did with this step's job (see the class docstring)."""
+        for step in self:
+            qjob = step.queue_job_id
+            if step.state in runs.FINAL or step.state == runs.FAILED:
+                continue
+            if qjob.state == QJ_STARTED:
+                restarted = step.state == runs.RUNNING
+                step.write({
+                    "state": runs.RUNNING,
+                    "attempt": step.attempt + 1,
+                    "date_start": step.date_start or fields.Datetime.now(),
+                    "log": step._log_with([f"{fields.Datetime.now():%H:%M:%S} attempt {step.attempt + 1}"
+                                           + (" (after an interruption)" if restarted else "")]),
+                })
+                if step.job_id.state == runs.QUEUED:
+                    step.job_id.write({"state": runs.RUNNING, "date_start": step.job_id.date_start or fields.Datetime.now()})
+            elif qjob.state == QJ_PENDING and step.state == runs.RUNNING:
+                step.write({"state": runs.QUEUED, "log": step._log_with([qjob.result or ""])})
+            elif qjob.state in (QJ_FAILED, QJ_CANCELLED) or not qjob:
+                error = qjob.exc_message or qjob.exc_name or qjob.result or self.env._("The step's queue job is gone.")
+                step.write({
+                    "state": runs.FAILED, "date_end": fields.Datetime.now(), "error": error,
+                    "log": step._log_with([qjob.result or ""]),
+                })
+                step.job_id._fail()
+                continue
+            step.job_id._notify()
+
+    def _cron_reconcile(self):
+        """Steps whose queue job ended behind the ORM's back (the runner's dead-job sweep)."""
+        steps = self.search([("state", "in", (runs.QUEUED, runs.RUNNING))])
+        steps.filtered(lambda step: step.queue_job_id.state in (QJ_FAILED, QJ_CANCELLED)
+                       or not step.queue_job_id)._sync_from_queue_job()

@@ -1,0 +1,160 @@
+"""The kinds of step a Deployment Book can hold, as plain functions over the Kubernetes layer.
+
+Each step takes the cluster operations (a real :class:`~.k8s.Kube` or a :class:`~.k8s.DryRunKube`),
+the deployment's :class:`~.k8s.DeploymentSpec`, the step's parameters and a ``log`` callable, and
+does one idempotent thing: running it twice leaves the cluster as running it once. Errors are the
+Kubernetes layer's (retryable or permanent); the Odoo side decides what to do with them.
+
+No Odoo import here: a manager composes steps in the backend, the engine looks them up in
+:data:`KINDS` by key.
+"""
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .k8s import DeploymentSpec, DryRunKube, InvalidSpec, Operations, builders, is_create_only
+from .k8s.builders import common, odoo
+
+Log = Callable[[str], None]
+# Object kinds grouped by the step that applies them.
+SECRET_KINDS = {"Secret", "ConfigMap"}
+NETWORK_KINDS = {"Service", "Ingress"}
+
+
+@dataclasses.dataclass(frozen=True)
+class StepKind:
+    key: str
+    label: str
+    run: Callable[[Operations, DeploymentSpec, Mapping[str, Any], Log], None]
+    # A dry run of this step needs the deployment's objects to exist already (it reads or
+    # changes them rather than creating them).
+    acts_on_existing: bool = False
+    types: tuple[str, ...] = ("odoo", "pgo", "pxc", "none")
+
+
+def _apply(kube, objects, log):
+    if not objects:
+        log("Nothing to apply for this deployment type")
+    for obj in objects:
+        outcome = kube.ensure(obj, create_only=is_create_only(obj))
+        log(f"{obj['kind']} {obj['metadata']['name']}: {outcome}")
+
+
+def _objects(spec, kinds=None, exclude=frozenset({"Namespace"})):
+    return [
+        obj for obj in builders.objects_for(spec)
+        if obj["kind"] not in exclude and (kinds is None or obj["kind"] in kinds)
+    ]
+
+
+def create_namespace(kube, spec, params, log):
+    _apply(kube, [common.namespace(spec)], log)
+
+
+def ensure_secrets(kube, spec, params, log):
+    _apply(kube, _objects(spec, SECRET_KINDS), log)
+
+
+def apply_workload(kube, spec, params, log):
+    """Storage and the workload; ``{"replicas": 0}`` applies it stopped (before a db init)."""
+    if "replicas" in params:
+        spec = dataclasses.replace(spec, replicas=params["replicas"])
+    _apply(kube, _objects(spec, exclude={"Namespace", *SECRET_KINDS, *NETWORK_KINDS}), log)
+
+
+def apply_network(kube, spec, params, log):
+    objects = _objects(spec, NETWORK_KINDS)
+    _apply(kube, objects, log)
+    if not any(obj["kind"] == "Ingress" for obj in objects):
+        log("No Ingress: the cluster has no ingress domain for this deployment")
+
+
+def run_init_job(kube, spec, params, log):
+    job = odoo.init_job(spec)
+    _apply(kube, [job], log)
+    summary = kube.wait_ready(job, timeout=params.get("timeout", 900), poll=params.get("poll", 5))
+    log(f"Job {job['metadata']['name']}: {summary['phase']}")
+
+
+def wait_ready(kube, spec, params, log):
+    workload = builders.workload(spec)
+    summary = kube.wait_ready(workload, timeout=params.get("timeout", 600), poll=params.get("poll", 5))
+    log(f"{workload['kind']} {workload['metadata']['name']}: ready ({summary['phase']})")
+
+
+def pause(kube, spec, params, log):
+    kube.pause(spec)
+    log(f"{builders.workload(spec)['kind']} {spec.name}: paused")
+
+
+def resume(kube, spec, params, log):
+    kube.resume(spec)
+    log(f"{builders.workload(spec)['kind']} {spec.name}: running")
+
+
+def delete_resources(kube, spec, params, log):
+    for obj in reversed(_objects(spec)):
+        gone = kube.delete(obj)
+        log(f"{obj['kind']} {obj['metadata']['name']}: {'deleted' if gone else 'already gone'}")
+
+
+def delete_namespace(kube, spec, params, log):
+    gone = kube.delete(common.namespace(spec))
+    log(f"Namespace {spec.namespace}: {'deleted' if gone else 'already gone'}")
+
+
+def apply_manifest(kube, spec, params, log):
+    """Objects given in the step's parameters (``{"objects": [...]}``), in the deployment's namespace."""
+    objects = params.get("objects")
+    if not isinstance(objects, list) or not all(isinstance(obj, dict) and obj.get("kind") for obj in objects):
+        raise InvalidSpec("objects", "the step needs a list of Kubernetes objects with a kind")
+    for obj in objects:
+        obj.setdefault("metadata", {}).setdefault("namespace", spec.namespace)
+        obj["metadata"].setdefault("labels", {}).update(common.labels(spec))
+    _apply(kube, objects, log)
+
+
+KINDS = {kind.key: kind for kind in (
+    StepKind("create_namespace", "Create namespace", create_namespace),
+    StepKind("ensure_secrets", "Ensure secrets and configuration", ensure_secrets),
+    StepKind("apply_workload", "Apply workload", apply_workload),
+    StepKind("apply_network", "Apply service and ingress", apply_network),
+    StepKind("run_init_job", "Run database init job and wait", run_init_job, types=("odoo",)),
+    StepKind("wait_ready", "Wait until ready", wait_ready, acts_on_existing=True),
+    StepKind("pause", "Scale down / pause", pause, acts_on_existing=True),
+    StepKind("resume", "Scale up / resume", resume, acts_on_existing=True),
+    StepKind("delete_resources", "Delete resources", delete_resources, acts_on_existing=True),
+    StepKind("delete_namespace", "Delete namespace", delete_namespace, acts_on_existing=True),
+    StepKind("apply_manifest", "Apply manifest", apply_manifest, types=("none",)),
+)}
+
+
+def parse_parameters(text):
+    """The parameters of a step: a JSON object, or a ValueError saying what is wrong.
+
+    >>> parse_parameters('{"timeout": 60}')
+    {'timeout': 60}
+    >>> parse_parameters('[1]')
+    Traceback (most recent call last):
+    ...
+    ValueError: parameters must be a JSON object, not list
+    """
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(f"parameters are not valid JSON: {error.msg} (line {error.lineno})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"parameters must be a JSON object, not {type(value).__name__}")
+    return value
+
+
+def run_step(key, kube, spec, params, log):
+    """Run the step ``key``. On a dry run, a step that acts on existing objects first gets them
+    recorded as existing, so it logs what it would send to a cluster where the deployment runs."""
+    kind = KINDS[key]
+    if isinstance(kube, DryRunKube) and kind.acts_on_existing:
+        kube.ensure_all([*builders.objects_for(spec), *([odoo.init_job(spec)] if spec.type == "odoo" else [])])
+        kube.requests.clear()
+    kind.run(kube, spec, params, log)
