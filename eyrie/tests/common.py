@@ -3,6 +3,21 @@ from contextlib import contextmanager
 from odoo.tests import TransactionCase, new_test_user
 
 
+KUBECONFIG = """apiVersion: v1
+kind: Config
+clusters:
+- name: test
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: admin
+  user: {token: secret-kubeconfig-text}
+contexts:
+- name: test
+  context: {cluster: test, user: admin}
+current-context: test
+"""
+
+
 class EyrieCase(TransactionCase):
     """A project with one group per type, two scopes (one droppable), a dry-run cluster, and
     users for each Eyrie group."""
@@ -17,7 +32,7 @@ class EyrieCase(TransactionCase):
         cls.dev = cls.env["eyrie.scope"].create({"name": "Dev (test)", "allow_drop": True})
         cls.cluster = cls.env["eyrie.cluster"].create({
             "name": "Test cluster", "slug": "test", "dry_run": True, "namespace_prefix": "ey-",
-            "kubeconfig": "apiVersion: v1\nkind: Config\n# secret-kubeconfig-text",
+            "kubeconfig": KUBECONFIG,
         })
         cls.cluster2 = cls.env["eyrie.cluster"].create({"name": "Second cluster", "slug": "second"})
         cls.repository = cls.env["eyrie.repository"].create({

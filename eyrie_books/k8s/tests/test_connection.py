@@ -10,7 +10,7 @@ import yaml
 from ..connection import api_client_from_kubeconfig, api_client_from_token
 from ..errors import InvalidKubeconfig, PermanentError
 from ..operations import Kube
-from .conftest import SERVER_VERSION, MockCluster
+from .kmock_server import SERVER_VERSION, MockCluster
 
 TOKEN = "s3cr3t-token-value"
 

@@ -7,8 +7,8 @@ from ..builders import Obj, generic, objects_for, odoo, workload
 from ..errors import NotFound
 from ..operations import DryRunKube, Kube, Operations, PlannedRequest
 from ..spec import TYPES, DeploymentSpec
-from .conftest import MockCluster
 from .factories import NAMESPACE, make_spec
+from .kmock_server import MockCluster
 
 
 def _lifecycle(ops: Operations, spec: DeploymentSpec, objs: list[Obj]) -> None:

@@ -16,8 +16,8 @@ from ..builders import Obj, generic, odoo
 from ..connection import api_client_from_token
 from ..errors import Conflict, KubeError, NotFound, PermanentError, RetryableError, translate
 from ..operations import Kube
-from .conftest import MockCluster
 from .factories import NAMESPACE, make_spec
+from .kmock_server import MockCluster
 
 SECRET: Obj = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": NAMESPACE}}
 SECRET_PATH = f"/api/v1/namespaces/{NAMESPACE}/secrets/s"

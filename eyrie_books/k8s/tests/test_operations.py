@@ -10,8 +10,8 @@ from ..builders import Obj, generic, objects_for, odoo, pgo, pxc, workload
 from ..errors import InvalidSpec, PermanentError, RetryableError, WaitTimeout
 from ..operations import MERGE_PATCH, Kube
 from ..spec import TYPES
-from .conftest import SERVER_VERSION, MockCluster
 from .factories import NAMESPACE, make_spec
+from .kmock_server import SERVER_VERSION, MockCluster
 
 
 def _pause_state(type_: str, live: Obj) -> Any:

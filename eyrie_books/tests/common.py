@@ -1,0 +1,58 @@
+import json
+
+from odoo.addons.eyrie.tests.common import EyrieCase
+from odoo.addons.queue_job.controllers.main import RunJobController
+from odoo.addons.queue_job.job import Job
+
+SETTINGS = {
+    "odoo": {"db_secret": "shop-db-pguser-odoo"},
+    "pgo": {"postgres_version": 16},
+    "pxc": {"cr_version": "1.15.0", "haproxy_image": "percona/haproxy:2.8.5"},
+    "none": {},
+}
+
+
+class BooksCase(EyrieCase):
+    """Deployments of each type on the dry-run cluster, and a queue runner that performs their
+    queued steps the way queue_job's runner and controller do, in the test transaction."""
+
+    @classmethod
+    def make_deployment(cls, name="web", kind="odoo", **vals):
+        vals.setdefault("settings", json.dumps(SETTINGS[kind]))
+        if kind == "none":
+            vals.setdefault("port", 8080)
+        return super().make_deployment(name=name, kind=kind, **vals)
+
+    def run_queue(self, before=None, count=None, limit=100):
+        """Perform pending step jobs, oldest first, until none is left or ``count`` were performed
+        (``before(step)`` is called before each). Returns the steps performed, in order."""
+        performed = self.env["eyrie.job.step"]
+        for _ in range(limit):
+            if count is not None and len(performed) == count:
+                return performed
+            qjob = self.env["queue.job"].search(
+                [("model_name", "=", "eyrie.job.step"), ("state", "=", "pending")], order="id", limit=1,
+            )
+            if not qjob:
+                return performed
+            step = self.env["eyrie.job.step"].search([("queue_job_id", "=", qjob.id)])
+            if before:
+                before(step)
+            job = Job.load(self.env, qjob.uuid)
+            job.set_enqueued()
+            job.set_started()
+            job.store()
+            try:
+                RunJobController._runjob(self.env, job)
+            except Exception:  # noqa: BLE001 - queue_job stored the failure, the test reads it
+                pass
+            performed |= step
+        raise AssertionError("the queue did not drain")
+
+    def assertRunDone(self, deployment, action):
+        jobs = deployment.job_ids.filtered(lambda job: job.action == action)
+        self.assertTrue(jobs, f"no {action} run")
+        for job in jobs:
+            self.assertEqual(job.state, "done", f"{job.display_name}: {job.error}")
+            self.assertEqual(set(job.step_ids.mapped("state")), {"done"})
+        return jobs

@@ -1,0 +1,125 @@
+from odoo.exceptions import AccessError, UserError
+
+from .common import BooksCase
+
+ACTIONS = ("action_initialize", "action_deploy", "action_pause", "action_deploy", "action_drop")
+
+
+class TestRuns(BooksCase):
+    def test_every_action_of_every_type_on_a_dry_run_cluster(self):
+        for kind in ("odoo", "pgo", "pxc", "none"):
+            with self.subTest(kind=kind):
+                deployment = self.make_deployment(name=f"all-{kind}", kind=kind)
+                for method in ACTIONS:
+                    getattr(deployment, method)()
+                    self.assertEqual((deployment.running_job_count, deployment.run_state), (1, "queued"))
+                    self.run_queue()
+                    self.assertEqual((deployment.running_job_count, deployment.run_state), (0, "done"))
+                self.assertEqual(len(deployment.job_ids), len(ACTIONS))
+                self.assertEqual(deployment.state, "drop")
+                for job in deployment.job_ids:
+                    self.assertEqual(job.state, "done", f"{job.display_name}: {job.error}")
+                    self.assertTrue(job.dry_run)
+                    self.assertEqual(job.step_ids.mapped("name"), job.book_id.step_ids.mapped("name"))
+                    self.assertEqual(set(job.step_ids.mapped("attempt")), {1})
+
+    def test_dry_run_logs_what_it_would_send(self):
+        deployment = self.make_deployment(name="logged", kind="none")
+        deployment.action_initialize()
+        self.run_queue()
+        [create_namespace, secrets] = deployment.job_ids.step_ids
+        self.assertIn("Namespace ey-tp-none-group-logged: created", create_namespace.log)
+        self.assertIn("dry run, would send: POST /api/v1/namespaces", create_namespace.log)
+        self.assertIn("Nothing to apply", secrets.log)
+
+    def test_one_run_at_a_time(self):
+        deployment = self.make_deployment(name="busy", kind="pgo")
+        deployment.action_initialize()
+        with self.assertRaisesRegex(UserError, "already has a run in progress"):
+            deployment.action_deploy()
+        self.assertEqual((deployment.state, len(deployment.job_ids)), ("initialize", 1))
+        self.run_queue()
+        deployment.action_deploy()
+        self.assertEqual(len(deployment.job_ids), 2)
+
+    def test_a_run_per_cluster(self):
+        clusters = self.cluster | self.cluster2
+        deployment = self.make_deployment(name="twice", kind="none", cluster_ids=[(6, 0, clusters.ids)])
+        deployment.action_initialize()
+        self.assertEqual(deployment.job_ids.cluster_id, clusters)
+        self.assertEqual(deployment.running_job_count, 2)
+        self.run_queue()
+        self.assertRunDone(deployment, "init")
+
+    def test_permanent_failure_then_resume(self):
+        deployment = self.make_deployment(name="nodb", kind="odoo", settings="{}")
+        deployment.action_initialize()
+        self.run_queue()
+        job = deployment.job_ids
+        self.assertEqual((job.state, deployment.run_state, deployment.state), ("failed", "failed", "initialize"))
+        failed = job.failed_step_id
+        self.assertEqual(failed.name, "Create namespace")  # the spec is checked by the first step
+        self.assertIn("odoo needs db_secret", failed.error)
+        self.assertIn("odoo needs db_secret", deployment.run_error)
+        self.assertEqual(job.step_ids.mapped("state"), ["failed", "pending", "pending", "pending"])
+        deployment.settings = '{"db_secret": "shop-db-pguser-odoo"}'
+        job.action_resume()
+        self.assertEqual((job.state, failed.state, failed.error), ("queued", "queued", False))
+        self.run_queue()
+        self.assertEqual((job.state, deployment.run_state), ("done", "done"))
+        self.assertEqual((failed.state, failed.attempt), ("done", 2))
+        with self.assertRaisesRegex(UserError, "Only a failed run"):
+            job.action_resume()
+
+    def test_a_new_action_supersedes_a_failed_run(self):
+        deployment = self.make_deployment(name="superseded", kind="odoo", settings="{}")
+        deployment.action_initialize()
+        self.run_queue()
+        failed = deployment.job_ids
+        deployment.settings = '{"db_secret": "x-pguser-odoo"}'
+        deployment.action_deploy()
+        self.assertEqual(failed.state, "cancelled")
+        self.run_queue()
+        self.assertRunDone(deployment, "deploy")
+
+    def test_cancel(self):
+        deployment = self.make_deployment(name="stopped", kind="none")
+        deployment.action_initialize()
+        self.run_queue(count=1)
+        job = deployment.job_ids
+        self.assertEqual(job.step_ids.mapped("state"), ["done", "queued"])
+        queued = job.step_ids[1].queue_job_id
+        job.action_cancel()
+        self.assertEqual((job.state, deployment.run_state), ("cancelled", "cancelled"))
+        self.assertEqual(job.step_ids.mapped("state"), ["done", "cancelled"])
+        self.assertEqual(queued.state, "cancelled")
+        self.assertFalse(self.run_queue())
+        with self.assertRaisesRegex(UserError, "already ended"):
+            job.action_cancel()
+        deployment.action_deploy()  # no run in progress any more
+        self.assertEqual(deployment.running_job_count, 1)
+
+    def test_users_read_runs_and_act_through_buttons(self):
+        deployment = self.make_deployment(name="mine", kind="none")
+        deployment.with_user(self.user).action_initialize()
+        job = deployment.job_ids.with_user(self.user)
+        self.assertEqual(job.user_id, self.user)
+        self.assertEqual(job.step_ids.mapped("state"), ["queued", "pending"])
+        with self.assertRaises(AccessError):
+            job.write({"state": "done"})
+        with self.assertRaises(AccessError):
+            job.step_ids[0].write({"state": "done"})
+        job.action_cancel()
+        self.assertEqual(job.state, "cancelled")
+
+    def test_no_book_no_run(self):
+        deployment = self.make_deployment(name="bookless", kind="none")
+        self.groups["none"].deployment_init_book_id = False
+        deployment.action_initialize()
+        self.assertEqual((deployment.state, deployment.job_ids), ("initialize", self.env["eyrie.job"]))
+        self.assertIn("No book is set", deployment.message_ids[0].body)
+
+    def test_new_groups_get_the_default_books(self):
+        group = self.env["eyrie.deployment.group"].create({"name": "new", "project_id": self.project.id, "type": "pxc"})
+        self.assertEqual(group.deployment_init_book_id, self.env.ref("eyrie_books.book_pxc_init"))
+        self.assertEqual(group.deployment_drop_book_id, self.env.ref("eyrie_books.book_pxc_drop"))
