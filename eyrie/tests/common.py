@@ -2,7 +2,6 @@ from contextlib import contextmanager
 
 from odoo.tests import TransactionCase, new_test_user
 
-
 KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters:

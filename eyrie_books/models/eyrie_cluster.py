@@ -36,7 +36,9 @@ class EyrieCluster(models.Model):
         try:
             version = self._k8s_operations().check_connection()
         except (KubeError, ValueError) as error:
-            raise UserError(self.env._("Cannot reach %(cluster)s: %(error)s", cluster=self.name, error=str(error))) from None
+            raise UserError(self.env._(
+                "Cannot reach %(cluster)s: %(error)s", cluster=self.name, error=str(error),
+            )) from None
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -82,10 +82,10 @@ class EyrieDeployment(models.Model):
             # A new action supersedes failed runs: they can no longer be resumed.
             deployment.job_ids.filtered(lambda job: job.state == runs.FAILED).action_cancel()
             # Runs are written by the engine only: users read them, and act through the buttons.
-            self.env["eyrie.job"].sudo().create([
-                {"deployment_id": deployment.id, "book_id": book.id, "cluster_id": cluster.id, "dry_run": cluster.dry_run}
-                for cluster in deployment.cluster_ids
-            ])._start()
+            self.env["eyrie.job"].sudo().create([{
+                "deployment_id": deployment.id, "book_id": book.id,
+                "cluster_id": cluster.id, "dry_run": cluster.dry_run,
+            } for cluster in deployment.cluster_ids])._start()
 
     def _check_no_active_run(self):
         """Refuse a second run while one is queued or running.

@@ -30,4 +30,7 @@ class EyrieDeploymentGroup(models.Model):
     def _default_books(self, kind):
         """The book shipped for each action of deployments of type ``kind``."""
         books = self.env["eyrie.book"].search([("type", "=", kind), ("is_default", "=", True)], order="id")
-        return {action: books.filtered(lambda book: book.action == action)[:1] for action in ACTIONS}
+        by_action = {}
+        for book in books:
+            by_action.setdefault(book.action, book)
+        return {action: by_action.get(action, books.browse()) for action in ACTIONS}

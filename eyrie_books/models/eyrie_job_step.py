@@ -127,7 +127,8 @@ class EyrieJobStep(models.Model):
 
     def _cancel(self):
         self.write({"state": runs.CANCELLED, "date_end": fields.Datetime.now()})
-        self.queue_job_id.filtered(lambda qjob: qjob.state in (QJ_PENDING, "enqueued", "wait_dependencies")).sudo().button_cancelled()
+        waiting = self.queue_job_id.filtered(lambda qjob: qjob.state in (QJ_PENDING, "enqueued", "wait_dependencies"))
+        waiting.sudo().button_cancelled()
 
     def _sync_from_queue_job(self):
         """Follow what queue_job did with this step's job (see the class docstring)."""
@@ -145,7 +146,9 @@ class EyrieJobStep(models.Model):
                                            + (" (after an interruption)" if restarted else "")]),
                 })
                 if step.job_id.state == runs.QUEUED:
-                    step.job_id.write({"state": runs.RUNNING, "date_start": step.job_id.date_start or fields.Datetime.now()})
+                    step.job_id.write({
+                        "state": runs.RUNNING, "date_start": step.job_id.date_start or fields.Datetime.now(),
+                    })
             elif qjob.state == QJ_PENDING and step.state == runs.RUNNING:
                 step.write({"state": runs.QUEUED, "log": step._log_with([qjob.result or ""])})
             elif qjob.state in (QJ_FAILED, QJ_CANCELLED) or not qjob:

@@ -1,1 +1,2 @@
 from . import test_runs
+from . import test_runs_kmock
