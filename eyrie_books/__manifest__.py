@@ -24,6 +24,9 @@
             "eyrie_books/static/src/js/*.js",
             "eyrie_books/static/src/xml/*.xml",
         ],
+        "web.assets_tests": [
+            "eyrie_books/static/tests/tours/*.js",
+        ],
     },
     "installable": True,
 }

@@ -38,32 +38,55 @@ def db():
     return name
 
 
-@pytest.fixture(scope="session")
-def server(db, tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("odoo") / "server.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "odoo", "-c", "odoo.conf", "-d", db, f"--db-filter=^{db}$",
-             f"--http-port={port}", "--log-level=warn"],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
+class OdooServer:
+    """``python -m odoo`` serving ``db`` on a free loopback port, with the queue_job runner."""
+
+    def __init__(self, db, log):
+        self.db, self.log = db, log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self):
+        with open(self.log, "a") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "odoo", "-c", "odoo.conf", "-d", self.db, f"--db-filter=^{self.db}$",
+                 f"--http-port={self.port}", "--log-level=warn"],
+                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/web/health", timeout=2) as response:
+                with urllib.request.urlopen(f"{self.url}/web/health", timeout=2) as response:
                     if response.status == 200:
-                        break
+                        return self
             except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"Odoo did not start:\n{log.read_text()[-3000:]}") from None
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"Odoo did not start:\n{self.log.read_text()[-3000:]}") from None
                 time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+
+    def kill(self):
+        """SIGKILL: no shutdown, running jobs die mid-step."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def odoo_server(db, tmp_path_factory):
+    """One server per test module: its job runner is the only one working on the database."""
+    odoo = OdooServer(db, tmp_path_factory.mktemp("odoo") / "server.log").start()
+    yield odoo
+    odoo.stop()
+
+
+@pytest.fixture(scope="module")
+def server(odoo_server):
+    return odoo_server.url
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Drive a running Eyrie by XML-RPC and by Odoo 19's JSON-2 API, as automation would."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 import xmlrpc.client
@@ -43,6 +44,22 @@ def json2(server, db, api_key):
     return call
 
 
+def settle(call, deployment, timeout=60):
+    """Wait for the deployment's book run to end, as automation would before its next action."""
+    deadline = time.monotonic() + timeout
+    def state():
+        return call("eyrie.deployment", "read", [deployment], ["run_state"])[0]["run_state"]
+
+    while (current := state()) in ("queued", "running"):
+        assert time.monotonic() < deadline, "the run did not end"
+        time.sleep(0.2)
+    return current
+
+
+def dry_run_cluster(call):
+    return call("eyrie.cluster", "search", [("dry_run", "=", True)], limit=1)
+
+
 def group_of_type(call, kind):
     ids = call("eyrie.deployment.group", "search", [("type", "=", kind)], limit=1)
     assert ids, f"the demo data has no {kind} group"
@@ -53,12 +70,14 @@ def test_xmlrpc_lifecycle(rpc):
     group = group_of_type(rpc, "odoo")
     scope = rpc("eyrie.scope", "search", [("allow_drop", "=", True)], limit=1)[0]
     deployment = rpc("eyrie.deployment", "create", {
-        "name": "rpc-shop", "group_id": group, "scope_id": scope,
-        "image": "ghcr.io/acme/shop:1.0", "branch": "main",
+        "name": "rpc-shop", "group_id": group, "scope_id": scope, "cluster_ids": [(6, 0, dry_run_cluster(rpc))],
+        "image": "ghcr.io/acme/shop:1.0", "branch": "main", "settings": '{"db_secret": "shop-pguser-odoo"}',
     })
     rpc("eyrie.deployment", "write", [deployment], {"image": "ghcr.io/acme/shop:1.1"})
     rpc("eyrie.deployment", "action_initialize", [deployment])
+    assert settle(rpc, deployment) == "done"
     rpc("eyrie.deployment", "action_deploy", [deployment])
+    assert settle(rpc, deployment) == "done"
     [record] = rpc("eyrie.deployment", "read", [deployment], ["state", "type", "version_ids"])
     assert (record["state"], record["type"]) == ("deploy", "odoo")
     versions = rpc("eyrie.deployment.version", "search_read", [("deployment_id", "=", deployment)],
@@ -81,6 +100,7 @@ def test_xmlrpc_lifecycle(rpc):
     assert rpc("eyrie.deployment.group", "read", [group], ["type"])[0]["type"] == "odoo"
 
     rpc("eyrie.deployment", "action_drop", [deployment])
+    assert settle(rpc, deployment) == "done"
     assert rpc("eyrie.deployment", "read", [deployment], ["state"])[0]["state"] == "drop"
 
 
@@ -96,15 +116,20 @@ def test_xmlrpc_duplicate_name_is_a_clear_error(rpc):
 def test_json2_lifecycle(json2):
     group = json2("eyrie.deployment.group", "search", domain=[("type", "=", "pgo")], limit=1)[0]
     scope = json2("eyrie.scope", "search", domain=[("allow_drop", "=", False)], limit=1)[0]
+    clusters = json2("eyrie.cluster", "search", domain=[("dry_run", "=", True)], limit=1)
     [deployment] = json2("eyrie.deployment", "create", vals_list=[{
-        "name": "json2-db", "group_id": group, "scope_id": scope,
+        "name": "json2-db", "group_id": group, "scope_id": scope, "cluster_ids": [(6, 0, clusters)],
         "image": "registry.example.com/crunchy-postgres:16",
     }])
     new_image = {"image": "registry.example.com/crunchy-postgres:17"}
     assert json2("eyrie.deployment", "write", ids=[deployment], vals=new_image) is True
-    assert json2("eyrie.deployment", "action_initialize", ids=[deployment]) is True
-    assert json2("eyrie.deployment", "action_deploy", ids=[deployment]) is True
-    assert json2("eyrie.deployment", "action_pause", ids=[deployment]) is True
+
+    def read(model, method, ids, fields):
+        return json2(model, method, ids=ids, fields=fields)
+
+    for action in ("action_initialize", "action_deploy", "action_pause"):
+        assert json2("eyrie.deployment", action, ids=[deployment]) is True
+        assert settle(read, deployment) == "done"
     fields = ["state", "type", "version_ids", "allow_drop"]
     [record] = json2("eyrie.deployment", "read", ids=[deployment], fields=fields)
     assert (record["state"], record["type"], record["allow_drop"]) == ("pause", "pgo", False)

@@ -2,6 +2,7 @@ from contextlib import contextmanager
 
 from odoo.tests import TransactionCase, new_test_user
 
+BOOK_FIELDS = [f"deployment_{action}_book_id" for action in ("init", "deploy", "pause", "drop")]
 KUBECONFIG = """apiVersion: v1
 kind: Config
 clusters:
@@ -38,9 +39,11 @@ class EyrieCase(TransactionCase):
             "name": "shop", "url": "https://git.example.com/eyrie-tests/shop.git",
         })
         cls.project = cls.env["eyrie.project"].create({"name": "Test Project", "slug": "tp"})
+        # No books: these tests are about the data model and the state machine alone.
+        no_books = dict.fromkeys(BOOK_FIELDS, False)
         cls.groups = {
             kind: cls.env["eyrie.deployment.group"].create({
-                "name": f"{kind} group", "project_id": cls.project.id, "type": kind,
+                "name": f"{kind} group", "project_id": cls.project.id, "type": kind, **no_books,
             })
             for kind in ("odoo", "pgo", "pxc", "none")
         }

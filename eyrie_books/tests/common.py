@@ -17,6 +17,13 @@ class BooksCase(EyrieCase):
     queued steps the way queue_job's runner and controller do, in the test transaction."""
 
     @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["eyrie.deployment.group"]._set_missing_books()
+        # Runs queued by the demo data are not these tests' business.
+        cls.env["eyrie.job"].search([("state", "in", ("queued", "running"))]).action_cancel()
+
+    @classmethod
     def make_deployment(cls, name="web", kind="odoo", **vals):
         vals.setdefault("settings", json.dumps(SETTINGS[kind]))
         if kind == "none":

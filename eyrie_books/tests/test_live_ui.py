@@ -1,0 +1,58 @@
+import threading
+import time
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import HttpCase, tagged
+
+from odoo.addons.queue_job.controllers.main import RunJobController
+from odoo.addons.queue_job.job import Job
+
+from .common import BooksCase
+
+
+@tagged("post_install", "-at_install")
+class TestLiveRun(BooksCase, HttpCase):
+    """In Chromium: the card's badge, then the run's steps changing state on an open page."""
+
+    def perform_steps(self, watched):
+        """Run the queued steps as queue_job's runner does (committing 'started' first, then the
+        step), once the browser shows the run. Commits here announce themselves on the bus."""
+        watched.wait(60)
+        time.sleep(1)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            while step := env["eyrie.job.step"].search([("queue_job_id.state", "=", "pending")], limit=1):
+                job = Job.load(env, step.queue_job_id.uuid)
+                job.set_enqueued()
+                job.set_started()
+                job.store()
+                self.commit_and_notify(cr)
+                time.sleep(1)
+                RunJobController._try_perform_job(env, job)
+                self.commit_and_notify(cr)
+                time.sleep(0.5)
+
+    def commit_and_notify(self, cr):
+        # Test cursors drop post-commit hooks, which is where bus notifications are sent.
+        cr.flush()
+        cr.postcommit.run()
+        cr.commit()
+
+    def test_badge_and_steps_follow_the_run(self):
+        deployment = self.make_deployment(name="live-card", kind="none")
+        deployment.action_initialize()
+        watched = threading.Event()
+        deployments = type(self.env["eyrie.deployment"])
+        opened = deployments.action_open_running_job
+
+        def open_and_signal(records):
+            watched.set()
+            return opened(records)
+
+        runner = threading.Thread(target=self.perform_steps, args=(watched,))
+        with patch.object(deployments, "action_open_running_job", open_and_signal):
+            runner.start()
+            self.start_tour("/odoo/action-eyrie.eyrie_deployment_action", "eyrie_books_live_run", login="admin")
+        runner.join(60)
+        self.assertEqual(deployment.job_ids.state, "done")
