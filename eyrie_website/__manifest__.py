@@ -1,0 +1,23 @@
+{
+    "name": "Eyrie Portal",
+    "summary": "The /_eyrie portal pages: projects, deployment groups, deployments and their versions",
+    "version": "19.0.1.0.0",
+    "category": "Services/Eyrie",
+    "license": "LGPL-3",
+    "author": "Eyrie",
+    "website": "https://github.com/eyrie",
+    "depends": ["eyrie", "portal", "website"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/eyrie_website_security.xml",
+        "views/eyrie_project_views.xml",
+        "views/eyrie_portal_templates.xml",
+    ],
+    "demo": ["demo/eyrie_website_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "eyrie_website/static/tests/tours/*.js",
+        ],
+    },
+    "installable": True,
+}

@@ -1,0 +1,363 @@
+"""The /_eyrie portal pages: projects → deployment groups → deployments → one deployment.
+
+URLs name records by their slugs (``/_eyrie/p/acme/dg/odoo/d/shop-production``); a numeric id is
+accepted too and redirected to the slug URL. Each record is looked up inside its parent, so a
+deployment of another group or project is simply not found there. Unknown, archived and unreadable
+records all answer 404 alike: the pages do not tell which records exist.
+
+Reading relies on the access rules: membership for portal users, the Eyrie groups for internal
+ones. Mutations are POSTs with a CSRF token that check the project role here, then run with the
+user's own rights (internal users) or in sudo (portal operators, whose access rights are read-only
+so that they cannot write anything else by RPC). ``sudo()`` keeps ``env.uid``: the chatter, the
+version author and ``write_uid`` remain the real user. A refused mutation is rolled back to a
+savepoint and the page is shown again with the reason and what the user typed (status 422); a
+successful one redirects to the page it changed (PRG) with ``?done=<what>`` naming its message.
+"""
+
+from psycopg2 import IntegrityError
+from werkzeug.exceptions import Forbidden, NotFound
+
+from odoo import Command
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.http import request, route
+
+from odoo.addons.eyrie import lifecycle
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+
+from ..models.eyrie_project_member import OPERATOR
+
+ROOT = "/_eyrie"
+PROJECT = f"{ROOT}/p/<string:project>"
+GROUP = f"{PROJECT}/dg/<string:group>"
+DEPLOYMENT = f"{GROUP}/d/<string:deployment>"
+# Lifecycle target → the deployment method that moves there.
+ACTIONS = {
+    lifecycle.INITIALIZE: "action_initialize",
+    lifecycle.DEPLOY: "action_deploy",
+    lifecycle.PAUSE: "action_pause",
+    lifecycle.DROP: "action_drop",
+}
+# What operators change on the detail page; every one of them is versioned.
+EDIT_FIELDS = ("image", "branch", "commit_ref")
+# The New Deployment form's single-valued fields (it also has the cluster checkboxes).
+NEW_FIELDS = ("name", "scope_id", "repository_id", "branch", "image")
+# PostgreSQL's integer ids stop here; a longer number in a URL names nothing.
+MAX_ID = 2**31 - 1
+
+
+def eyrie_url(record):
+    """The portal URL of a project, a deployment group or a deployment."""
+    if record._name == "eyrie.project":
+        return f"{ROOT}/p/{record.slug}"
+    if record._name == "eyrie.deployment.group":
+        return f"{eyrie_url(record.project_id)}/dg/{record.slug}"
+    return f"{eyrie_url(record.group_id)}/d/{record.slug}"
+
+
+def to_id(value):
+    """The record id a form or URL value holds, or None."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and 0 < int(value) <= MAX_ID else None
+
+
+class EyriePortal(CustomerPortal):
+    _eyrie_cards_per_page = 24
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "eyrie_project_count" in counters:
+            values["eyrie_project_count"] = self._eyrie_project_count()
+        return values
+
+    # ------------------------------------------------------------------
+    # Pages
+    # ------------------------------------------------------------------
+
+    @route([ROOT, f"{ROOT}/page/<int:page>"], type="http", auth="user", website=True, methods=["GET"],
+           readonly=True)
+    def eyrie_projects(self, page=1, **kw):
+        Project = request.env["eyrie.project"]
+        total = self._eyrie_project_count()
+        pager = portal_pager(url=ROOT, total=total, page=page, step=self._items_per_page)
+        projects = Project.search([], limit=self._items_per_page, offset=pager["offset"]) if total else Project
+        return request.render("eyrie_website.portal_eyrie_projects", {
+            **self._eyrie_layout_values("eyrie_projects"),
+            "projects": projects.sudo(),
+            "pager": pager,
+        })
+
+    @route([PROJECT, f"{PROJECT}/page/<int:page>"], type="http", auth="user", website=True, methods=["GET"],
+           readonly=True)
+    def eyrie_project(self, project, page=1, **kw):
+        records = self._eyrie_records(project)
+        project_sudo = records[0]
+        if redirect := self._eyrie_redirect_to_slugs(records, (project,), page):
+            return redirect
+        Group = request.env["eyrie.deployment.group"]
+        domain = [("project_id", "=", project_sudo.id)]
+        pager = portal_pager(
+            url=eyrie_url(project_sudo), total=Group.search_count(domain), page=page, step=self._items_per_page,
+        )
+        groups = Group.search(domain, limit=self._items_per_page, offset=pager["offset"])
+        return request.render("eyrie_website.portal_eyrie_project", {
+            **self._eyrie_layout_values("eyrie_project", *records),
+            "groups": groups.sudo(),
+            "pager": pager,
+        })
+
+    @route([GROUP, f"{GROUP}/page/<int:page>"], type="http", auth="user", website=True, methods=["GET"],
+           readonly=True)
+    def eyrie_group(self, project, group, page=1, **kw):
+        records = self._eyrie_records(project, group)
+        if redirect := self._eyrie_redirect_to_slugs(records, (project, group), page):
+            return redirect
+        return self._eyrie_render_group(*records, page=page)
+
+    @route([DEPLOYMENT, f"{DEPLOYMENT}/page/<int:page>"], type="http", auth="user", website=True, methods=["GET"],
+           readonly=True)
+    def eyrie_deployment(self, project, group, deployment, page=1, done=None, **kw):
+        records = self._eyrie_records(project, group, deployment)
+        if redirect := self._eyrie_redirect_to_slugs(records, (project, group, deployment), page):
+            return redirect
+        return self._eyrie_render_deployment(*records, page=page, message=self._eyrie_messages().get(done))
+
+    # ------------------------------------------------------------------
+    # Mutations
+    # ------------------------------------------------------------------
+
+    @route(f"{GROUP}/new", type="http", auth="user", website=True, methods=["POST"])
+    def eyrie_deployment_create(self, project, group, **post):
+        project_sudo, group_sudo = self._eyrie_records(project, group)
+        self._eyrie_check_operator(project_sudo)
+        typed = {name: (post.get(name) or "").strip() for name in NEW_FIELDS}
+        # Checkboxes repeat the name; request params keep only the first value.
+        typed["cluster_ids"] = [
+            cluster_id for cluster_id in map(to_id, request.httprequest.form.getlist("cluster_ids")) if cluster_id
+        ]
+
+        def create():
+            values = self._eyrie_new_deployment_values(typed, group_sudo, self._eyrie_choices(project_sudo))
+            return self._eyrie_actor(request.env["eyrie.deployment"]).create(values)
+
+        deployment, error = self._eyrie_apply(create)
+        if error:
+            return self._eyrie_render_group(project_sudo, group_sudo, form=typed, form_error=error, status=422)
+        return request.redirect(f"{eyrie_url(deployment)}?done=created")
+
+    @route(f"{DEPLOYMENT}/edit", type="http", auth="user", website=True, methods=["POST"])
+    def eyrie_deployment_edit(self, project, group, deployment, **post):
+        records = self._eyrie_records(project, group, deployment)
+        self._eyrie_check_operator(records[0])
+        deployment_sudo = records[2]
+        typed = {name: (post.get(name) or "").strip() for name in EDIT_FIELDS}
+        version = deployment_sudo.current_version_id
+        _result, error = self._eyrie_apply(
+            lambda: self._eyrie_actor(deployment_sudo).write({name: value or False for name, value in typed.items()})
+        )
+        if error:
+            return self._eyrie_render_deployment(*records, form=typed, form_error=error, status=422)
+        done = "saved" if deployment_sudo.current_version_id != version else "unchanged"
+        return request.redirect(f"{eyrie_url(deployment_sudo)}?done={done}")
+
+    @route(f"{DEPLOYMENT}/<any({', '.join(ACTIONS)}):action>", type="http", auth="user", website=True,
+           methods=["POST"])
+    def eyrie_deployment_action(self, project, group, deployment, action, **post):
+        records = self._eyrie_records(project, group, deployment)
+        self._eyrie_check_operator(records[0])
+        deployment_sudo = records[2]
+        _result, error = self._eyrie_apply(getattr(self._eyrie_actor(deployment_sudo), ACTIONS[action]))
+        if error:
+            return self._eyrie_render_deployment(*records, error=error, status=422)
+        return request.redirect(f"{eyrie_url(deployment_sudo)}?done={action}")
+
+    # ------------------------------------------------------------------
+    # Rendering
+    # ------------------------------------------------------------------
+
+    def _eyrie_layout_values(self, page_name, *records):
+        """Values every /_eyrie page has: the records of the URL and the breadcrumbs they make."""
+        named = dict(zip(("eyrie_project", "eyrie_group", "eyrie_deployment"), records, strict=False))
+        crumbs = [(request.env._("Eyrie"), ROOT), *((record.name, eyrie_url(record)) for record in records)]
+        return {
+            **self._prepare_portal_layout_values(),
+            **named,
+            "page_name": page_name,
+            "eyrie_url": eyrie_url,
+            # The last crumb is the page itself: no link.
+            "eyrie_crumbs": [*crumbs[:-1], (crumbs[-1][0], None)],
+        }
+
+    def _eyrie_render_group(self, project_sudo, group_sudo, page=1, form=None, form_error=None, status=200):
+        Deployment = request.env["eyrie.deployment"]
+        domain = [("group_id", "=", group_sudo.id)]
+        pager = portal_pager(
+            url=eyrie_url(group_sudo), total=Deployment.search_count(domain), page=page,
+            step=self._eyrie_cards_per_page,
+        )
+        deployments = Deployment.search(domain, limit=self._eyrie_cards_per_page, offset=pager["offset"])
+        can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
+        return request.render("eyrie_website.portal_eyrie_group", {
+            **self._eyrie_layout_values("eyrie_group", project_sudo, group_sudo),
+            "deployments": deployments.sudo(),
+            "pager": pager,
+            "can_operate": can_operate,
+            "choices": can_operate and self._eyrie_choices(project_sudo),
+            "form": form or {},
+            "form_error": form_error,
+        }, status=status)
+
+    def _eyrie_render_deployment(self, project_sudo, group_sudo, deployment_sudo, page=1, message=None,
+                                 error=None, form=None, form_error=None, status=200):
+        Version = request.env["eyrie.deployment.version"]
+        domain = [("deployment_id", "=", deployment_sudo.id)]
+        pager = portal_pager(
+            url=eyrie_url(deployment_sudo), total=Version.search_count(domain), page=page, step=self._items_per_page,
+        )
+        versions = Version.search(domain, limit=self._items_per_page, offset=pager["offset"])
+        can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
+        return request.render("eyrie_website.portal_eyrie_deployment", {
+            **self._eyrie_layout_values("eyrie_deployment", project_sudo, group_sudo, deployment_sudo),
+            "versions": versions.sudo(),
+            "pager": pager,
+            "can_operate": can_operate,
+            "actions": can_operate and self._eyrie_actions(deployment_sudo),
+            "message": message,
+            "error": error,
+            "form": form or {name: deployment_sudo[name] or "" for name in EDIT_FIELDS},
+            "form_error": form_error,
+        }, status=status)
+
+    def _eyrie_actions(self, deployment):
+        """The action buttons of ``deployment`` as (target, label, button class): every move its
+        lifecycle allows from the current state, Drop only where the scope allows dropping."""
+        _ = request.env._
+        redeploy = deployment.state == lifecycle.DEPLOY
+        buttons = {
+            lifecycle.INITIALIZE: (_("Initialize"), "btn-primary"),
+            lifecycle.DEPLOY: (_("Re-deploy"), "btn-secondary") if redeploy else (_("Deploy"), "btn-primary"),
+            lifecycle.PAUSE: (_("Pause"), "btn-secondary"),
+            lifecycle.DROP: (_("Drop"), "btn-outline-danger"),
+        }
+        return [
+            (target, *buttons[target])
+            for target, _label in lifecycle.STATES
+            if lifecycle.allowed(deployment.state, target) and (target != lifecycle.DROP or deployment.allow_drop)
+        ]
+
+    def _eyrie_messages(self):
+        """The message of each ``done`` a mutation redirects with."""
+        _ = request.env._
+        return {
+            "created": _("Deployment created."),
+            "saved": _("Saved: a new version is now current."),
+            "unchanged": _("Nothing changed: the deployment already runs that."),
+            lifecycle.INITIALIZE: _("Initialize started."),
+            lifecycle.DEPLOY: _("Deploy started."),
+            lifecycle.PAUSE: _("Pause started."),
+            lifecycle.DROP: _("Drop started: the deployment's resources are being deleted."),
+        }
+
+    # ------------------------------------------------------------------
+    # Access
+    # ------------------------------------------------------------------
+
+    def _eyrie_project_count(self):
+        """How many projects the user sees; none without the right to read projects at all."""
+        Project = request.env["eyrie.project"]
+        return Project.search_count([]) if Project.has_access("read") else 0
+
+    def _eyrie_records(self, project, group=None, deployment=None):
+        """The sudoed records the URL segments name, each looked up inside its parent; 404 unless
+        the user may read every one of them."""
+        project_sudo = self._eyrie_find("eyrie.project", project, [])
+        records = [project_sudo]
+        if group is not None:
+            records.append(self._eyrie_find("eyrie.deployment.group", group, [("project_id", "=", project_sudo.id)]))
+        if deployment is not None:
+            records.append(self._eyrie_find("eyrie.deployment", deployment, [("group_id", "=", records[1].id)]))
+        return records
+
+    def _eyrie_find(self, model, segment, domain):
+        """The record of ``model`` within ``domain`` whose slug is ``segment`` (else whose id it is),
+        sudoed, after checking the user may read it."""
+        Model = request.env[model].sudo()
+        record = Model.search([*domain, ("slug", "=", segment)], limit=1)
+        if not record and (record_id := to_id(segment)):
+            record = Model.search([*domain, ("id", "=", record_id)], limit=1)
+        if not record:
+            raise NotFound()
+        try:
+            return self._document_check_access(model, record.id)
+        except (AccessError, MissingError):
+            raise NotFound() from None
+
+    def _eyrie_redirect_to_slugs(self, records, segments, page):
+        """A redirect to the slug URL when a segment named its record by id, else None. Not
+        permanent: a manager may rename a project's slug, and the id would then lead elsewhere."""
+        if all(record.slug == segment for record, segment in zip(records, segments, strict=True)):
+            return None
+        return request.redirect(eyrie_url(records[-1]) + (f"/page/{page}" if page > 1 else ""), code=302)
+
+    def _eyrie_check_operator(self, project_sudo):
+        if project_sudo._portal_role(request.env.user) != OPERATOR:
+            raise Forbidden()
+
+    def _eyrie_actor(self, records):
+        """``records`` as the current user, with the rights to change them: internal users have
+        their own; a portal operator, whose role the caller checked, acts in sudo."""
+        records = records.with_user(request.env.user)
+        return records if request.env.user._is_internal() else records.sudo()
+
+    def _eyrie_apply(self, operation):
+        """Run ``operation`` in a savepoint; return (its result, None), or (None, the reason it was
+        refused) with nothing of it written."""
+        try:
+            with request.env.cr.savepoint():
+                return operation(), None
+        except UserError as error:
+            return None, error.args[0]
+        except IntegrityError as error:
+            return None, request.env["eyrie.deployment"]._sql_error_to_message(error)
+
+    def _eyrie_choices(self, project_sudo):
+        """The scopes, clusters and repositories the user may pick for a deployment of this project.
+        Portal members get only the clusters and repositories the project already uses, so that one
+        customer never sees another's; internal users get whatever their rights let them read."""
+        env = request.env
+        if env.user._is_internal():
+            clusters, repositories = env["eyrie.cluster"].search([]), env["eyrie.repository"].search([])
+        else:
+            used = env["eyrie.deployment"].sudo().search([("project_id", "=", project_sudo.id)])
+            clusters = used.cluster_ids.filtered("active").sorted("name")
+            repositories = used.repository_id.filtered("active").sorted("name")
+        return {
+            "scopes": env["eyrie.scope"].sudo().search([]),
+            "clusters": clusters.sudo(),
+            "repositories": repositories.sudo(),
+        }
+
+    def _eyrie_new_deployment_values(self, typed, group_sudo, choices):
+        """Values to create a deployment from the form as typed; UserError for a choice the form
+        did not offer (the model checks the rest: image, branch, unique name…)."""
+        _ = request.env._
+        scope = choices["scopes"].filtered(lambda scope: scope.id == to_id(typed["scope_id"]))
+        clusters = choices["clusters"].filtered(lambda cluster: cluster.id in typed["cluster_ids"])
+        repository = choices["repositories"].filtered(lambda repo: repo.id == to_id(typed["repository_id"]))
+        if not typed["name"]:
+            raise UserError(_("Give the deployment a name."))
+        if not scope:
+            raise UserError(_("Choose a scope."))
+        if len(clusters) != len(set(typed["cluster_ids"])):
+            raise UserError(_("Choose clusters from the list."))
+        if typed["repository_id"] and not repository:
+            raise UserError(_("Choose a repository from the list."))
+        return {
+            "name": typed["name"],
+            "group_id": group_sudo.id,
+            "scope_id": scope.id,
+            "cluster_ids": [Command.set(clusters.ids)],
+            "repository_id": repository.id,
+            "branch": typed["branch"] or False,
+            "image": typed["image"] or False,
+        }

@@ -1,0 +1,2 @@
+from . import eyrie_project_member
+from . import eyrie_project

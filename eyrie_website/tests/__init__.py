@@ -1,0 +1,4 @@
+from . import test_members
+from . import test_portal_actions
+from . import test_portal_pages
+from . import test_tour
