@@ -22,6 +22,14 @@ import sys
 import time
 from pathlib import Path
 
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tools import config
+
+from odoo.addons.queue_job.controllers.main import RunJobController
+from odoo.addons.queue_job.job import Job
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,11 +43,6 @@ def ensure_database(db):
 
 def perform(registry, uuid):
     """One job, as queue_job's /queue_job/runjob controller runs it; returns seconds."""
-    from odoo import SUPERUSER_ID, api
-
-    from odoo.addons.queue_job.controllers.main import RunJobController
-    from odoo.addons.queue_job.job import Job
-
     start = time.perf_counter()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -55,8 +58,6 @@ def perform(registry, uuid):
 
 def setup_run(registry, steps):
     """A generic deployment on a dry-run cluster, and a book of ``steps`` no-op steps; starts it."""
-    from odoo import SUPERUSER_ID, api
-
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         suffix = str(time.time_ns())
@@ -80,8 +81,6 @@ def setup_run(registry, steps):
 
 
 def next_step_job(registry, run_id):
-    from odoo import SUPERUSER_ID, api
-
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         step = env["eyrie.job.step"].search(
@@ -91,8 +90,6 @@ def next_step_job(registry, run_id):
 
 
 def reference_jobs(registry, count):
-    from odoo import SUPERUSER_ID, api
-
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         uuids = [env["queue.job"].with_delay()._test_job().uuid for _ in range(count)]
@@ -114,10 +111,6 @@ def main():
     args = parser.parse_args()
     os.chdir(ROOT)
     ensure_database(args.db)
-
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
 
     config.parse_config(["-c", "odoo.conf", "-d", args.db, "--log-level=warn"])
     registry = Registry(args.db)

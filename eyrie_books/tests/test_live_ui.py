@@ -17,27 +17,34 @@ class TestLiveRun(BooksCase, HttpCase):
 
     def perform_steps(self, watched):
         """Run the queued steps as queue_job's runner does (committing 'started' first, then the
-        step), once the browser shows the run. Commits here announce themselves on the bus."""
+        step), once the browser shows the run. Each phase takes a cursor of its own and lets it go:
+        in test mode, cursors share one transaction and wait for each other."""
         watched.wait(60)
         time.sleep(1)
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            while step := env["eyrie.job.step"].search([("queue_job_id.state", "=", "pending")], limit=1):
-                job = Job.load(env, step.queue_job_id.uuid)
-                job.set_enqueued()
-                job.set_started()
-                job.store()
-                self.commit_and_notify(cr)
-                time.sleep(1)
-                RunJobController._try_perform_job(env, job)
-                self.commit_and_notify(cr)
-                time.sleep(0.5)
+        while uuid := self.in_cursor(self.next_job):
+            self.in_cursor(lambda env: self.start(env, uuid))
+            time.sleep(1)
+            self.in_cursor(lambda env: RunJobController._try_perform_job(env, Job.load(env, uuid)))
+            time.sleep(0.5)
 
-    def commit_and_notify(self, cr):
-        # Test cursors drop post-commit hooks, which is where bus notifications are sent.
-        cr.flush()
-        cr.postcommit.run()
-        cr.commit()
+    def next_job(self, env):
+        step = env["eyrie.job.step"].search([("queue_job_id.state", "=", "pending")], limit=1)
+        return step.queue_job_id.uuid
+
+    def start(self, env, uuid):
+        job = Job.load(env, uuid)
+        job.set_enqueued()
+        job.set_started()
+        job.store()
+
+    def in_cursor(self, work):
+        with self.registry.cursor() as cr:
+            result = work(api.Environment(cr, SUPERUSER_ID, {}))
+            # Test cursors drop post-commit hooks, which is where bus notifications are sent.
+            cr.flush()
+            cr.postcommit.run()
+            cr.commit()
+        return result
 
     def test_badge_and_steps_follow_the_run(self):
         deployment = self.make_deployment(name="live-card", kind="none")

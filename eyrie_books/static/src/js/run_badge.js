@@ -13,7 +13,8 @@ export function useRunUpdates(record, idsOf) {
     const bus = useService("bus_service");
     const reload = useDebounced(() => record.load(), 100);
     const onRun = (payload) => {
-        if (record.resId && idsOf(payload).includes(record.resId) && !record.isDirty) {
+        // A form being edited keeps what the user typed; it catches up on the next change.
+        if (record.resId && idsOf(payload).includes(record.resId) && !record.dirty) {
             reload();
         }
     };

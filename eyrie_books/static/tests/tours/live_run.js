@@ -12,7 +12,7 @@ registry.category("web_tour.tours").add("eyrie_books_live_run", {
         },
         { trigger: `${STEP}:first-child:contains(Running)`, timeout: 30000 },
         { trigger: `${STEP}:first-child:contains(Done)`, timeout: 30000 },
-        { trigger: `${STEP}:last-child:contains(Done)`, timeout: 30000 },
+        { trigger: `${STEP}:nth-child(2):contains(Done)`, timeout: 30000 },
         { trigger: ".o_form_view .o_statusbar_status .o_arrow_button_current:contains(Done)", timeout: 30000 },
     ],
 });
