@@ -74,11 +74,14 @@ class EyrieJob(models.Model):
         self._notify()
 
     def _notify(self):
-        """Tell the Eyrie users' web clients that these runs changed (they reload what they show)."""
-        self.env["bus.bus"]._sendone(self.env.ref("eyrie.group_eyrie_user"), "eyrie.run", {
-            "deployment_ids": self.deployment_id.ids,
-            "job_ids": self.ids,
-        })
+        """Tell the web clients showing these runs that they changed (they reload what they show):
+        the backend of Eyrie users, and the pages of each deployment (``eyrie.deployment/<id>``,
+        a channel a client gets only where it may read the deployment)."""
+        bus = self.env["bus.bus"]
+        payload = {"deployment_ids": self.deployment_id.ids, "job_ids": self.ids}
+        bus._sendone(self.env.ref("eyrie.group_eyrie_user"), "eyrie.run", payload)
+        for deployment in self.deployment_id:
+            bus._sendone(f"eyrie.deployment/{deployment.id}", "eyrie.run", payload)
 
     # ------------------------------------------------------------------
     # Buttons
