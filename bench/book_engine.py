@@ -27,9 +27,6 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
-from odoo.addons.queue_job.controllers.main import RunJobController
-from odoo.addons.queue_job.job import Job
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,6 +40,10 @@ def ensure_database(db):
 
 def perform(registry, uuid):
     """One job, as queue_job's /queue_job/runjob controller runs it; returns seconds."""
+    # Imported once the configuration has put Odoo's addons (base_sparse_field…) on the path.
+    from odoo.addons.queue_job.controllers.main import RunJobController  # noqa: PLC0415
+    from odoo.addons.queue_job.job import Job  # noqa: PLC0415
+
     start = time.perf_counter()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})

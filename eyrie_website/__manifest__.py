@@ -1,12 +1,12 @@
 {
     "name": "Eyrie Portal",
-    "summary": "The /_eyrie portal pages: projects, deployment groups, deployments and their versions",
+    "summary": "The /_eyrie portal pages: projects, deployment groups, deployments, their versions and live runs",
     "version": "19.0.1.0.0",
     "category": "Services/Eyrie",
     "license": "LGPL-3",
     "author": "Eyrie",
     "website": "https://github.com/eyrie",
-    "depends": ["eyrie", "portal", "website"],
+    "depends": ["eyrie", "eyrie_books", "portal", "website"],
     "data": [
         "security/ir.model.access.csv",
         "security/eyrie_website_security.xml",
@@ -15,6 +15,9 @@
     ],
     "demo": ["demo/eyrie_website_demo.xml"],
     "assets": {
+        "web.assets_frontend": [
+            "eyrie_website/static/src/interactions/*.js",
+        ],
         "web.assets_tests": [
             "eyrie_website/static/tests/tours/*.js",
         ],

@@ -12,6 +12,11 @@ so that they cannot write anything else by RPC). ``sudo()`` keeps ``env.uid``: t
 version author and ``write_uid`` remain the real user. A refused mutation is rolled back to a
 savepoint and the page is shown again with the reason and what the user typed (status 422); a
 successful one redirects to the page it changed (PRG) with ``?done=<what>`` naming its message.
+
+Book runs (eyrie_books) show on the deployment page and as a badge on the group page's cards. Portal
+users have no rights on runs: they are read in sudo, only once the deployment itself passed the
+access check. The runs section and the badge are also served alone (``…/runs``, ``…/runs/badge``),
+for the page to reload them when the bus announces a change (see ``models/ir_websocket.py``).
 """
 
 from psycopg2 import IntegrityError
@@ -63,6 +68,7 @@ def to_id(value):
 
 class EyriePortal(CustomerPortal):
     _eyrie_cards_per_page = 24
+    _eyrie_runs_shown = 10
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -122,6 +128,20 @@ class EyriePortal(CustomerPortal):
             return redirect
         return self._eyrie_render_deployment(*records, page=page, message=self._eyrie_messages().get(done))
 
+    @route(f"{DEPLOYMENT}/runs", type="http", auth="user", website=True, methods=["GET"], readonly=True)
+    def eyrie_deployment_runs(self, project, group, deployment, **kw):
+        """The runs section of the detail page alone: the page reloads it when a run changes."""
+        project_sudo, _group_sudo, deployment_sudo = self._eyrie_records(project, group, deployment)
+        return request.render("eyrie_website.eyrie_runs", {
+            **self._eyrie_runs_values(project_sudo, deployment_sudo), "eyrie_url": eyrie_url,
+        })
+
+    @route(f"{DEPLOYMENT}/runs/badge", type="http", auth="user", website=True, methods=["GET"], readonly=True)
+    def eyrie_deployment_run_badge(self, project, group, deployment, **kw):
+        """The run badge of the deployment's card alone: the group page reloads it when a run changes."""
+        _project_sudo, _group_sudo, deployment_sudo = self._eyrie_records(project, group, deployment)
+        return request.render("eyrie_website.eyrie_run_badge", {"deployment": deployment_sudo, "eyrie_url": eyrie_url})
+
     # ------------------------------------------------------------------
     # Mutations
     # ------------------------------------------------------------------
@@ -159,6 +179,19 @@ class EyriePortal(CustomerPortal):
             return self._eyrie_render_deployment(*records, form=typed, form_error=error, status=422)
         done = "saved" if deployment_sudo.current_version_id != version else "unchanged"
         return request.redirect(f"{eyrie_url(deployment_sudo)}?done={done}")
+
+    @route(f"{DEPLOYMENT}/runs/<int:job>/<any(resume, cancel):operation>", type="http", auth="user", website=True,
+           methods=["POST"])
+    def eyrie_run_operation(self, project, group, deployment, job, operation, **post):
+        """Resume or cancel one run of the deployment (operators only)."""
+        records = self._eyrie_records(project, group, deployment)
+        self._eyrie_check_operator(records[0])
+        deployment_sudo = records[2]
+        job_sudo = self._eyrie_runs(deployment_sudo, job_id=job)
+        _result, error = self._eyrie_apply(getattr(self._eyrie_actor(job_sudo), f"action_{operation}"))
+        if error:
+            return self._eyrie_render_deployment(*records, error=error, status=422)
+        return request.redirect(f"{eyrie_url(deployment_sudo)}?done=run_{operation}")
 
     @route(f"{DEPLOYMENT}/<any({', '.join(ACTIONS)}):action>", type="http", auth="user", website=True,
            methods=["POST"])
@@ -222,11 +255,31 @@ class EyriePortal(CustomerPortal):
             "pager": pager,
             "can_operate": can_operate,
             "actions": can_operate and self._eyrie_actions(deployment_sudo),
+            **self._eyrie_runs_values(project_sudo, deployment_sudo),
             "message": message,
             "error": error,
             "form": form or {name: deployment_sudo[name] or "" for name in EDIT_FIELDS},
             "form_error": form_error,
         }, status=status)
+
+    def _eyrie_runs_values(self, project_sudo, deployment_sudo):
+        """What the runs section shows. The caller checked that the user may read the deployment:
+        its runs are read in sudo (portal users have no access rights on runs)."""
+        return {
+            "deployment": deployment_sudo,
+            "runs": self._eyrie_runs(deployment_sudo),
+            "can_operate_runs": project_sudo._portal_role(request.env.user) == OPERATOR,
+        }
+
+    def _eyrie_runs(self, deployment_sudo, job_id=None):
+        """The latest runs of the deployment, sudoed; with ``job_id``, that run of it, else 404."""
+        Job = request.env["eyrie.job"].sudo()
+        if job_id is None:
+            return Job.search([("deployment_id", "=", deployment_sudo.id)], limit=self._eyrie_runs_shown)
+        job = Job.search([("deployment_id", "=", deployment_sudo.id), ("id", "=", job_id)]) if job_id <= MAX_ID else Job
+        if not job:
+            raise NotFound()
+        return job
 
     def _eyrie_actions(self, deployment):
         """The action buttons of ``deployment`` as (target, label, button class): every move its
@@ -256,6 +309,8 @@ class EyriePortal(CustomerPortal):
             lifecycle.DEPLOY: _("Deploy started."),
             lifecycle.PAUSE: _("Pause started."),
             lifecycle.DROP: _("Drop started: the deployment's resources are being deleted."),
+            "run_resume": _("Run resumed from its failed step."),
+            "run_cancel": _("Run cancelled."),
         }
 
     # ------------------------------------------------------------------

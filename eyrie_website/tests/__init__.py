@@ -2,3 +2,5 @@ from . import test_members
 from . import test_portal_actions
 from . import test_portal_pages
 from . import test_tour
+from . import test_runs
+from . import test_live_tour

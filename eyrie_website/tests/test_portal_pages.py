@@ -55,8 +55,12 @@ class TestPortalPages(EyriePortalCase):
                 response = self.get(self.GROUP)
                 self.assertPage(
                     response, "Web", "Live", "ghcr.io/acme/web:1.0", "Dev (portal test)", "o_tag_color_10",
-                    f'<span class="o_eyrie_run_badge" data-deployment-id="{self.deployment.id}"></span>',
                 )
+                # The run badge is there for live updates, empty: these groups run no book.
+                self.assertRegex(
+                    response.text, rf'<span class="o_eyrie_run_badge[^"]*" data-deployment-id="{self.deployment.id}"',
+                )
+                self.assertNotIn("o_eyrie_running", response.text)
                 self.assertNotIn("Web B", response.text)
                 self.assertEqual("New Deployment" in response.text, login in OPERATORS)
         for login in STRANGERS:
