@@ -1,4 +1,7 @@
 import json
+import time
+
+from odoo import SUPERUSER_ID, api
 
 from odoo.addons.eyrie.tests.common import EyrieCase
 from odoo.addons.queue_job.controllers.main import RunJobController
@@ -65,3 +68,39 @@ class BooksCase(EyrieCase):
             self.assertEqual(job.state, "done", f"{job.display_name}: {job.error}")
             self.assertEqual(set(job.step_ids.mapped("state")), {"done"})
         return jobs
+
+
+class LiveRunner:
+    """For browser tests (HttpCase): performs ``count`` queued steps from a thread, the way
+    queue_job does (each job's 'started' committed first, then the step), once ``watched`` is set
+    (the page listens). Each phase takes a cursor of its own: in test mode, cursors share one
+    transaction and wait for each other, so the thread stops as soon as its steps are done."""
+
+    def perform_steps(self, watched, count):
+        watched.wait(60)
+        time.sleep(1)
+        for _ in range(count):
+            uuid = self.in_cursor(self.next_job)
+            self.in_cursor(lambda env, uuid=uuid: self.start_job(env, uuid))
+            time.sleep(1)
+            self.in_cursor(lambda env, uuid=uuid: RunJobController._try_perform_job(env, Job.load(env, uuid)))
+            time.sleep(0.5)
+
+    def next_job(self, env):
+        step = env["eyrie.job.step"].search([("queue_job_id.state", "=", "pending")], limit=1)
+        return step.queue_job_id.uuid
+
+    def start_job(self, env, uuid):
+        job = Job.load(env, uuid)
+        job.set_enqueued()
+        job.set_started()
+        job.store()
+
+    def in_cursor(self, work):
+        with self.registry.cursor() as cr:
+            result = work(api.Environment(cr, SUPERUSER_ID, {}))
+            # Test cursors drop post-commit hooks, which is where bus notifications are sent.
+            cr.flush()
+            cr.postcommit.run()
+            cr.commit()
+        return result
