@@ -100,12 +100,9 @@ class EyriePortal(CustomerPortal):
         project_sudo = records[0]
         if redirect := self._eyrie_redirect_to_slugs(records, (project,), page):
             return redirect
-        Group = request.env["eyrie.deployment.group"]
-        domain = [("project_id", "=", project_sudo.id)]
-        pager = portal_pager(
-            url=eyrie_url(project_sudo), total=Group.search_count(domain), page=page, step=self._items_per_page,
+        groups, pager = self._eyrie_page(
+            "eyrie.deployment.group", [("project_id", "=", project_sudo.id)], eyrie_url(project_sudo), page,
         )
-        groups = Group.search(domain, limit=self._items_per_page, offset=pager["offset"])
         return request.render("eyrie_website.portal_eyrie_project", {
             **self._eyrie_layout_values("eyrie_project", *records),
             "groups": groups.sudo(),
@@ -221,14 +218,18 @@ class EyriePortal(CustomerPortal):
             "eyrie_crumbs": [*crumbs[:-1], (crumbs[-1][0], None)],
         }
 
+    def _eyrie_page(self, model, domain, url, page, step=None):
+        """One page of ``model`` records the visitor may read (record rules apply), and its pager."""
+        step = step or self._items_per_page
+        records = request.env[model]
+        pager = portal_pager(url=url, total=records.search_count(domain), page=page, step=step)
+        return records.search(domain, limit=step, offset=pager["offset"]), pager
+
     def _eyrie_render_group(self, project_sudo, group_sudo, page=1, form=None, form_error=None, status=200):
-        Deployment = request.env["eyrie.deployment"]
-        domain = [("group_id", "=", group_sudo.id)]
-        pager = portal_pager(
-            url=eyrie_url(group_sudo), total=Deployment.search_count(domain), page=page,
+        deployments, pager = self._eyrie_page(
+            "eyrie.deployment", [("group_id", "=", group_sudo.id)], eyrie_url(group_sudo), page,
             step=self._eyrie_cards_per_page,
         )
-        deployments = Deployment.search(domain, limit=self._eyrie_cards_per_page, offset=pager["offset"])
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
         return request.render("eyrie_website.portal_eyrie_group", {
             **self._eyrie_layout_values("eyrie_group", project_sudo, group_sudo),
@@ -242,12 +243,9 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_render_deployment(self, project_sudo, group_sudo, deployment_sudo, page=1, message=None,
                                  error=None, form=None, form_error=None, status=200):
-        Version = request.env["eyrie.deployment.version"]
-        domain = [("deployment_id", "=", deployment_sudo.id)]
-        pager = portal_pager(
-            url=eyrie_url(deployment_sudo), total=Version.search_count(domain), page=page, step=self._items_per_page,
+        versions, pager = self._eyrie_page(
+            "eyrie.deployment.version", [("deployment_id", "=", deployment_sudo.id)], eyrie_url(deployment_sudo), page,
         )
-        versions = Version.search(domain, limit=self._items_per_page, offset=pager["offset"])
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
         return request.render("eyrie_website.portal_eyrie_deployment", {
             **self._eyrie_layout_values("eyrie_deployment", project_sudo, group_sudo, deployment_sudo),
