@@ -138,10 +138,14 @@ def test_tls_failure_reported_by_the_client_is_permanent() -> None:
     assert str(error) == "API server: TLS error talking to the API server"
 
 
+# The pool an error comes from (never connected): typed urllib3 2.x wants one, 1.26 accepts it.
+_POOL = urllib3.HTTPConnectionPool("127.0.0.1")
+
+
 @pytest.mark.parametrize(
     ("exc", "message"),
     [
-        (urllib3.exceptions.MaxRetryError(None, "/api", urllib3.exceptions.ReadTimeoutError(None, "/api", "t")),
+        (urllib3.exceptions.MaxRetryError(_POOL, "/api", urllib3.exceptions.ReadTimeoutError(_POOL, "/api", "t")),
          "API server: the API server did not answer in time"),
         (urllib3.exceptions.ProtocolError("Connection aborted."),
          "API server: cannot reach the API server (ProtocolError)"),
