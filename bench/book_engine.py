@@ -1,133 +1,187 @@
-"""Engine overhead of a Deployment Book step, against a bare queue_job job, on one database.
+"""The book engine: overhead per step against queue_job's own jobs, and throughput at scale
+against PostgreSQL's own commit rate.
 
-    python3 bench/book_engine.py [--db eyrie_bench] [--steps 200]
+    python3 bench/book_engine.py [--steps 200] [--deployments 200] [--workers 2]
 
-Each no-op step (a generic deployment's "ensure secrets" on a dry-run cluster: nothing to apply)
-is performed the way queue_job's controller performs a job: load it, mark it started and commit,
-perform it, mark it done and commit. Its time is the engine's overhead: queue_job's bookkeeping
-plus Eyrie's (step and run records, the next step's job, bus notifications). The reference is
-queue_job's own no-op job (``queue.job._test_job``) performed the same way, in the same run. The
-runner's HTTP dispatch is common to both and left out.
+Overhead. A book of ``--steps`` no-op steps (a generic deployment's "ensure secrets" on a dry-run
+cluster: nothing to apply) is performed step by step the way queue_job's controller performs a
+job: load it, mark it started and commit, perform it, mark it done and commit. Each step's time is
+the engine's overhead: queue_job's bookkeeping plus Eyrie's (step and run records, the next step's
+job, bus notifications). References, performed the same way in the same run: a chain of as many
+no-op jobs (``queue.job._test_job``), queue_job's own way of running jobs one after another, and
+single no-op jobs. The runner's HTTP dispatch is common to all and left out.
 
-Needs Odoo 19 importable and PostgreSQL reachable through libpq's environment; creates the
-database with eyrie_books (no demo) when it does not exist. Prints figures; asserts nothing.
+Throughput. ``--deployments`` generic deployments on a dry-run cluster are initialized at once,
+then deployed at once, on a server with ``--workers`` workers and the job runner (odoo.conf's
+channels). Prints steps per second and the database commits each step takes, against ``pgbench``'s
+simple-update transactions per second with as many clients (the machine's commit rate).
+
+Prints figures; asserts nothing.
 """
 
 import argparse
-import os
-import platform
-import statistics
+import re
 import subprocess
-import sys
 import time
-from pathlib import Path
+import xmlrpc.client
 
-import odoo
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.tools import config
+from common import ensure_database, environment, figures, machine, perform, registry, server
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def ensure_database(db):
-    exists = subprocess.run(["psql", "-d", db, "-Atc", "select 1"], capture_output=True).returncode == 0
-    if not exists:
-        print(f"creating {db} with eyrie_books…", flush=True)
-        subprocess.run([sys.executable, "-m", "odoo", "-c", "odoo.conf", "-d", db, "-i", "eyrie_books",
-                        "--stop-after-init", "--log-level=warn"], cwd=ROOT, check=True)
+DB = "eyrie_bench_engine"
+PGBENCH_DB = "eyrie_bench_pgbench"
+ADMIN = ("admin", "admin")
+ACTIONS = {"action_initialize": "init", "action_deploy": "deploy"}
 
 
-def perform(registry, uuid):
-    """One job, as queue_job's /queue_job/runjob controller runs it; returns seconds."""
-    # Imported once the configuration has put Odoo's addons (base_sparse_field…) on the path.
-    from odoo.addons.queue_job.controllers.main import RunJobController  # noqa: PLC0415
-    from odoo.addons.queue_job.job import Job  # noqa: PLC0415
+# ----------------------------------------------------------------------------
+# Overhead per step
+# ----------------------------------------------------------------------------
 
-    start = time.perf_counter()
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        job = Job.load(env, uuid)
-        job.set_enqueued()
-        job.set_started()
-        job.store()
-        cr.commit()
-        RunJobController._runjob(env, job)
-        cr.commit()
-    return time.perf_counter() - start
+def generic_setup(env, name, book=None):
+    """A project and group of generic deployments on a dry-run cluster."""
+    project = env["eyrie.project"].create({"name": name})
+    group = env["eyrie.deployment.group"].create({
+        "name": name, "project_id": project.id, "type": "none",
+        **({"deployment_init_book_id": book.id} if book else {}),
+    })
+    cluster = env["eyrie.cluster"].create({"name": name, "dry_run": True})
+    return group, cluster, env["eyrie.scope"].search([("allow_drop", "=", True)], limit=1)
 
 
-def setup_run(registry, steps):
-    """A generic deployment on a dry-run cluster, and a book of ``steps`` no-op steps; starts it."""
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        suffix = str(time.time_ns())
+def start_noop_book(reg, steps):
+    """Starts a run of a book of ``steps`` no-op steps; returns the run's id."""
+    with environment(reg) as env:
+        name = f"noop {time.time_ns()}"
         book = env["eyrie.book"].create({
-            "name": f"bench {suffix}", "type": "none", "action": "init",
+            "name": name, "type": "none", "action": "init",
             "step_ids": [(0, 0, {"sequence": i, "kind": "ensure_secrets"}) for i in range(steps)],
         })
-        project = env["eyrie.project"].create({"name": f"bench {suffix}"})
-        group = env["eyrie.deployment.group"].create({
-            "name": "bench", "project_id": project.id, "type": "none", "deployment_init_book_id": book.id,
-        })
-        cluster = env["eyrie.cluster"].create({"name": f"bench {suffix}", "dry_run": True})
-        scope = env["eyrie.scope"].search([], limit=1)
+        group, cluster, scope = generic_setup(env, name, book)
         deployment = env["eyrie.deployment"].create({
-            "name": "bench", "group_id": group.id, "scope_id": scope.id,
+            "name": "noop", "group_id": group.id, "scope_id": scope.id,
             "cluster_ids": [(6, 0, cluster.ids)], "image": "nginx", "port": 80,
         })
         deployment.action_initialize()
-        cr.commit()
         return deployment.job_ids.id
 
 
-def next_step_job(registry, run_id):
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        step = env["eyrie.job.step"].search(
+def next_step_job(reg, run_id):
+    with environment(reg, commit=False) as env:
+        return env["eyrie.job.step"].search(
             [("job_id", "=", run_id), ("queue_job_id.state", "=", "pending")], limit=1,
-        )
-        return step.queue_job_id.uuid
+        ).queue_job_id.uuid
 
 
-def reference_jobs(registry, count):
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        uuids = [env["queue.job"].with_delay()._test_job().uuid for _ in range(count)]
-        cr.commit()
-        return uuids
+def noop_chain(reg, count):
+    """A chain of ``count`` no-op jobs: each waits for the previous one. Returns their uuids."""
+    from odoo.addons.queue_job.delay import chain  # noqa: PLC0415
+
+    with environment(reg) as env:
+        delayables = [env["queue.job"].delayable()._test_job() for _ in range(count)]
+        chain(*delayables).delay()
+        return [delayable._generated_job.uuid for delayable in delayables]
 
 
-def figures(name, seconds):
-    ms = sorted(s * 1000 for s in seconds)
-    p95 = ms[int(0.95 * (len(ms) - 1))]
-    print(f"{name:34} n={len(ms):4}  median {statistics.median(ms):7.2f} ms  p95 {p95:7.2f} ms")
-    return statistics.median(ms), p95
+def noop_jobs(reg, count):
+    with environment(reg) as env:
+        return [env["queue.job"].with_delay()._test_job().uuid for _ in range(count)]
+
+
+def overhead(reg, steps):
+    run_id = start_noop_book(reg, steps)
+    eyrie = []
+    while uuid := next_step_job(reg, run_id):
+        eyrie.append(perform(reg, uuid))
+    chained = [perform(reg, uuid) for uuid in noop_chain(reg, steps)]
+    single = [perform(reg, uuid) for uuid in noop_jobs(reg, steps)]
+    print("\nOverhead per step")
+    single_median, _ = figures("queue_job no-op job", single)
+    chain_median, chain_p95 = figures("queue_job chain of no-op jobs (reference)", chained)
+    median, p95 = figures("Eyrie no-op book step", eyrie)
+    print(f"ratio Eyrie / chain: median {median / chain_median:.2f}x, p95 {p95 / chain_p95:.2f}x "
+          f"(single no-op job: {median / single_median:.2f}x)")
+
+
+# ----------------------------------------------------------------------------
+# Throughput
+# ----------------------------------------------------------------------------
+
+def make_deployments(reg, count):
+    with environment(reg) as env:
+        group, cluster, scope = generic_setup(env, f"throughput {time.time_ns()}")
+        return env["eyrie.deployment"].with_context(tracking_disable=True).create([{
+            "name": f"app {n}", "group_id": group.id, "scope_id": scope.id,
+            "cluster_ids": [(6, 0, cluster.ids)], "image": "nginx:1.27", "port": 80,
+        } for n in range(count)]).ids
+
+
+def commits(db):
+    out = subprocess.run(["psql", "-d", db, "-Atc", f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{db}'"],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out)
+
+
+def run_all(base, db, method, ids):
+    """Press ``method`` on every deployment in one call; wait for their runs. Returns (seconds,
+    steps performed, commits)."""
+    common = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/common")
+    uid = common.authenticate(db, *ADMIN, {})
+    models = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/object", allow_none=True)
+
+    def call(model, name, *args, **kwargs):
+        return models.execute_kw(db, uid, ADMIN[1], model, name, list(args), kwargs)
+
+    commits_before = commits(db)
+    start = time.perf_counter()
+    call("eyrie.deployment", method, ids)
+    active = [("deployment_id", "in", ids), ("state", "in", ("queued", "running"))]
+    while call("eyrie.job", "search_count", active):
+        time.sleep(0.2)
+    seconds = time.perf_counter() - start
+    steps = call("eyrie.job.step", "search_count", [("job_id.deployment_id", "in", ids),
+                                                     ("job_id.action", "=", ACTIONS[method]),
+                                                     ("state", "=", "done")])
+    failed = call("eyrie.job", "search_count", [("deployment_id", "in", ids), ("state", "!=", "done")])
+    if failed:
+        raise SystemExit(f"{failed} runs did not finish")
+    return seconds, steps, commits(db) - commits_before
+
+
+def pgbench_tps(clients):
+    if subprocess.run(["psql", "-d", PGBENCH_DB, "-Atc", "select 1"], capture_output=True).returncode:
+        subprocess.run(["createdb", PGBENCH_DB], check=True)
+        subprocess.run(["pgbench", "-i", "-q", PGBENCH_DB], check=True, capture_output=True)
+    out = subprocess.run(["pgbench", "-n", "-b", "simple-update", f"-c{clients}", f"-j{clients}", "-T10", PGBENCH_DB],
+                         capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def throughput(reg, db, count, workers):
+    ids = make_deployments(reg, count)
+    clients = workers
+    print(f"\nThroughput: {count} deployments at once, server with {workers} workers and the job runner")
+    with server(db, f"--workers={workers}", "--max-cron-threads=0") as base:
+        for method in ("action_initialize", "action_deploy"):
+            seconds, steps, done_commits = run_all(base, db, method, ids)
+            print(f"{method.removeprefix('action_'):10} {steps} steps in {seconds:6.1f} s: "
+                  f"{steps / seconds:6.1f} steps/s, {done_commits / steps:4.1f} commits per step")
+    tps = pgbench_tps(clients)
+    print(f"pgbench simple-update, {clients} clients (reference): {tps:.0f} transactions/s")
+    print(f"commit-bound ceiling at that rate: {tps / (done_commits / steps):.0f} steps/s; "
+          f"Eyrie reaches {steps / seconds / (tps / (done_commits / steps)):.0%} of it")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", default="eyrie_bench")
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--deployments", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    os.chdir(ROOT)
-    ensure_database(args.db)
-
-    config.parse_config(["-c", "odoo.conf", "-d", args.db, "--log-level=warn"])
-    registry = Registry(args.db)
-    odoo.tools.config["test_enable"] = False
-
-    run_id = setup_run(registry, args.steps)
-    eyrie = []
-    while uuid := next_step_job(registry, run_id):
-        eyrie.append(perform(registry, uuid))
-    reference = [perform(registry, uuid) for uuid in reference_jobs(registry, args.steps)]
-
-    print(f"machine: {platform.node()} · {os.cpu_count()} cores · Python {platform.python_version()}")
-    ref_median, ref_p95 = figures("queue_job no-op job (reference)", reference)
-    median, p95 = figures("Eyrie no-op book step", eyrie)
-    print(f"ratio Eyrie / reference: median {median / ref_median:.2f}x, p95 {p95 / ref_p95:.2f}x")
-    print(f"Eyrie bookkeeping per step: {median - ref_median:.2f} ms (median difference)")
+    ensure_database(DB, "eyrie_books")
+    reg = registry(DB)
+    print(machine())
+    overhead(reg, args.steps)
+    throughput(reg, DB, args.deployments, args.workers)
 
 
 if __name__ == "__main__":

@@ -29,27 +29,40 @@ class EyrieDeployment(models.Model):
         help="What the latest run of each cluster says: running while any is queued or running, "
              "failed while any has failed.",
     )
-    run_error = fields.Text(compute="_compute_run_status")
+    run_error = fields.Text(compute="_compute_run_error")
 
-    @api.depends("job_ids.state")
-    def _compute_run_status(self):
+    def _latest_runs(self):
+        """{deployment id: [(run id, state)]}: the latest run on each of its clusters, read in one
+        query for the whole batch (kanban cards show these for every record of a page)."""
         self.env["eyrie.job"].flush_model(["deployment_id", "cluster_id", "state"])
         rows = self.env.execute_query(SQL(
-            """SELECT DISTINCT ON (deployment_id, cluster_id) deployment_id, id FROM eyrie_job
+            """SELECT DISTINCT ON (deployment_id, cluster_id) deployment_id, id, state FROM eyrie_job
                WHERE deployment_id IN %s ORDER BY deployment_id, cluster_id, id DESC""",
             tuple(self.ids) or (None,),
         ))
-        latest = defaultdict(lambda: self.env["eyrie.job"])
-        for deployment_id, job_id in rows:
-            latest[deployment_id] |= self.env["eyrie.job"].browse(job_id)
+        latest = defaultdict(list)
+        for deployment_id, job_id, state in rows:
+            latest[deployment_id].append((job_id, state))
+        return latest
+
+    @api.depends("job_ids.state")
+    def _compute_run_status(self):
+        latest = self._latest_runs()
         for deployment in self:
-            jobs = latest[deployment.id]
-            states = set(jobs.mapped("state"))
-            failed = jobs.filtered(lambda job: job.state == runs.FAILED)
-            deployment.running_job_count = len(jobs.filtered(lambda job: job.state in runs.ACTIVE))
+            states = {state for _job, state in latest[deployment.id]}
+            deployment.running_job_count = sum(state in runs.ACTIVE for _job, state in latest[deployment.id])
             deployment.run_state = next((state for state in RUN_STATE_PRIORITY if state in states), False)
+
+    @api.depends("job_ids.state", "job_ids.step_ids.error")
+    def _compute_run_error(self):
+        latest = self._latest_runs()
+        failed = self.env["eyrie.job"].browse(
+            job for pairs in latest.values() for job, state in pairs if state == runs.FAILED
+        )
+        for deployment in self:
             deployment.run_error = "\n".join(
-                f"{job.cluster_id.name}: {job.failed_step_id.name}: {job.error}" for job in failed
+                f"{job.cluster_id.name}: {job.failed_step_id.name}: {job.error}"
+                for job in failed if job.deployment_id == deployment
             ) or False
 
     @api.constrains("settings")
