@@ -8,8 +8,10 @@ cluster: nothing to apply) is performed step by step the way queue_job's control
 job: load it, mark it started and commit, perform it, mark it done and commit. Each step's time is
 the engine's overhead: queue_job's bookkeeping plus Eyrie's (step and run records, the next step's
 job, bus notifications). References, performed the same way in the same run: a chain of as many
-no-op jobs (``queue.job._test_job``), queue_job's own way of running jobs one after another, and
-single no-op jobs. The runner's HTTP dispatch is common to all and left out.
+no-op jobs (``queue.job._test_job``), queue_job's own way of running jobs one after another (its
+creation time shared out over its jobs, as a step's includes enqueuing the next), and single no-op
+jobs. The runner's HTTP dispatch is common to all and left out. The book is run a second time
+without the runs' bus notifications, to show what they cost.
 
 Throughput. ``--deployments`` generic deployments on a dry-run cluster are initialized at once,
 then deployed at once, on a server with ``--workers`` workers and the job runner (odoo.conf's
@@ -73,13 +75,17 @@ def next_step_job(reg, run_id):
 
 
 def noop_chain(reg, count):
-    """A chain of ``count`` no-op jobs: each waits for the previous one. Returns their uuids."""
+    """A chain of ``count`` no-op jobs, each waiting for the previous one. Returns their uuids and
+    the seconds that creating the chain took per job (an Eyrie step's time includes creating the
+    next step's job)."""
     from odoo.addons.queue_job.delay import chain  # noqa: PLC0415
 
     with environment(reg) as env:
+        start = time.perf_counter()
         delayables = [env["queue.job"].delayable()._test_job() for _ in range(count)]
         chain(*delayables).delay()
-        return [delayable._generated_job.uuid for delayable in delayables]
+        env.cr.commit()
+        return [delayable._generated_job.uuid for delayable in delayables], (time.perf_counter() - start) / count
 
 
 def noop_jobs(reg, count):
@@ -87,19 +93,35 @@ def noop_jobs(reg, count):
         return [env["queue.job"].with_delay()._test_job().uuid for _ in range(count)]
 
 
-def overhead(reg, steps):
+def eyrie_steps(reg, steps):
     run_id = start_noop_book(reg, steps)
-    eyrie = []
+    seconds = []
     while uuid := next_step_job(reg, run_id):
-        eyrie.append(perform(reg, uuid))
-    chained = [perform(reg, uuid) for uuid in noop_chain(reg, steps)]
+        seconds.append(perform(reg, uuid))
+    return seconds
+
+
+def overhead(reg, steps):
+    eyrie = eyrie_steps(reg, steps)
+    uuids, creation = noop_chain(reg, steps)
+    chained = [perform(reg, uuid) + creation for uuid in uuids]
     single = [perform(reg, uuid) for uuid in noop_jobs(reg, steps)]
+    # Where the difference goes: the same book with the runs' live notifications left out.
+    from odoo.addons.eyrie_books.models.eyrie_job import EyrieJob  # noqa: PLC0415
+
+    notify, EyrieJob._notify = EyrieJob._notify, lambda self: None
+    try:
+        silent = eyrie_steps(reg, steps)
+    finally:
+        EyrieJob._notify = notify
     print("\nOverhead per step")
     single_median, _ = figures("queue_job no-op job", single)
     chain_median, chain_p95 = figures("queue_job chain of no-op jobs (reference)", chained)
     median, p95 = figures("Eyrie no-op book step", eyrie)
+    silent_median, _ = figures("  the same without live notifications", silent)
     print(f"ratio Eyrie / chain: median {median / chain_median:.2f}x, p95 {p95 / chain_p95:.2f}x "
-          f"(single no-op job: {median / single_median:.2f}x)")
+          f"(single no-op job: {median / single_median:.2f}x); live notifications: "
+          f"{median - silent_median:.1f} ms of the {median - chain_median:.1f} ms difference")
 
 
 # ----------------------------------------------------------------------------
@@ -136,7 +158,7 @@ def run_all(base, db, method, ids):
     call("eyrie.deployment", method, ids)
     active = [("deployment_id", "in", ids), ("state", "in", ("queued", "running"))]
     while call("eyrie.job", "search_count", active):
-        time.sleep(0.2)
+        time.sleep(0.5)
     seconds = time.perf_counter() - start
     steps = call("eyrie.job.step", "search_count", [("job_id.deployment_id", "in", ids),
                                                      ("job_id.action", "=", ACTIONS[method]),

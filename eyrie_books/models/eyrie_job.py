@@ -62,7 +62,9 @@ class EyrieJob(models.Model):
     def _advance(self):
         """Enqueue the next pending step, or finish the run when none is left."""
         self.ensure_one()
-        following = self.step_ids.filtered(lambda step: step.state == runs.PENDING).sorted("sequence")[:1]
+        following = self.env["eyrie.job.step"].search(
+            [("job_id", "=", self.id), ("state", "=", runs.PENDING)], order="sequence, id", limit=1,
+        )
         if following:
             following._enqueue()
         else:
@@ -79,7 +81,9 @@ class EyrieJob(models.Model):
         a channel a client gets only where it may read the deployment)."""
         bus = self.env["bus.bus"]
         payload = {"deployment_ids": self.deployment_id.ids, "job_ids": self.ids}
-        bus._sendone(self.env.ref("eyrie.group_eyrie_user"), "eyrie.run", payload)
+        # The group by its id: env.ref would also check that it exists, a query on every step.
+        users = self.env["res.groups"].browse(self.env["ir.model.data"]._xmlid_to_res_id("eyrie.group_eyrie_user"))
+        bus._sendone(users, "eyrie.run", payload)
         for deployment in self.deployment_id:
             bus._sendone(f"eyrie.deployment/{deployment.id}", "eyrie.run", payload)
 

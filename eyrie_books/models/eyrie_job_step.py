@@ -12,6 +12,9 @@ _logger = logging.getLogger(__name__)
 
 # queue_job states (odoo.addons.queue_job.job) this model follows.
 QJ_PENDING, QJ_STARTED, QJ_DONE, QJ_FAILED, QJ_CANCELLED = "pending", "started", "done", "failed", "cancelled"
+# The queue job states a step follows; "enqueued" and "done" change nothing for it (a step is
+# done by its own job, in the job's transaction).
+FOLLOWED_STATES = (QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED)
 
 
 class EyrieJobStep(models.Model):
@@ -159,6 +162,8 @@ class EyrieJobStep(models.Model):
                 })
                 step.job_id._fail()
                 continue
+            else:
+                continue  # nothing changed for the step: no notification
             step.job_id._notify()
 
     def _cron_reconcile(self):

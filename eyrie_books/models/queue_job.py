@@ -1,12 +1,14 @@
 from odoo import models
 
+from .eyrie_job_step import FOLLOWED_STATES
+
 
 class QueueJob(models.Model):
     _inherit = "queue.job"
 
     def write(self, vals):
         result = super().write(vals)
-        if "state" in vals:
+        if vals.get("state") in FOLLOWED_STATES:
             # The steps of book runs show what queue_job does with their jobs, live.
             self.env["eyrie.job.step"].sudo().search([("queue_job_id", "in", self.ids)])._sync_from_queue_job()
         return result
