@@ -23,7 +23,7 @@ from psycopg2 import IntegrityError
 from werkzeug.exceptions import Forbidden, NotFound
 
 from odoo import Command
-from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.exceptions import UserError
 from odoo.http import request, route
 
 from odoo.addons.eyrie import lifecycle
@@ -333,17 +333,17 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_find(self, model, segment, domain):
         """The record of ``model`` within ``domain`` whose slug is ``segment`` (else whose id it is),
-        sudoed, after checking the user may read it."""
-        Model = request.env[model].sudo()
+        sudoed; 404 unless the user may read it. Searched as the user, so that access rules apply in
+        the query itself rather than in checks of the record found."""
+        Model = request.env[model]
+        if not Model.has_access("read"):
+            raise NotFound()
         record = Model.search([*domain, ("slug", "=", segment)], limit=1)
         if not record and (record_id := to_id(segment)):
             record = Model.search([*domain, ("id", "=", record_id)], limit=1)
         if not record:
             raise NotFound()
-        try:
-            return self._document_check_access(model, record.id)
-        except (AccessError, MissingError):
-            raise NotFound() from None
+        return record.sudo()
 
     def _eyrie_redirect_to_slugs(self, records, segments, page):
         """A redirect to the slug URL when a segment named its record by id, else None. Not
