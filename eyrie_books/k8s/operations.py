@@ -80,14 +80,18 @@ class Operations(ABC):
         try:
             self._send("create", target, obj)
             return "created"
-        except Conflict:
-            pass  # already exists: compare below
-        if create_only:
-            return "unchanged"
+        except Conflict as exc:
+            conflict = exc  # usually "already exists": compare below
+        # Read back even when create-only: a 409 is not proof that the object exists (the server
+        # may refuse a create for another reason), nor that it stays (it may be terminating).
         try:
             live = self._send("read", target)
         except NotFound as exc:
-            raise RetryableError(f"{target} was deleted while being updated", 404) from exc
+            raise RetryableError(f"{conflict}; then not found when read back", 409) from exc
+        if live.get("metadata", {}).get("deletionTimestamp"):
+            raise RetryableError(f"{target} is being deleted: it will be created again once gone", 409)
+        if create_only:
+            return "unchanged"
         patch = merge_patch(obj, live)
         if not patch:
             return "unchanged"
@@ -194,10 +198,12 @@ class Kube(Operations):
             response = method(
                 *args, _preload_content=False, _request_timeout=self.timeout, **kwargs
             )
+            # Read here: a server that stalls or breaks after its headers fails the body read.
+            body = response.data
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise translate(exc, what) from exc
         try:
-            decoded = json.loads(response.data or b"{}")
+            decoded = json.loads(body or b"{}")
         except ValueError as exc:
             raise RetryableError(f"{what}: the API server sent no JSON") from exc
         return decoded if isinstance(decoded, dict) else {}

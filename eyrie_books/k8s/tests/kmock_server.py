@@ -6,6 +6,12 @@ event loop runs in a background thread for the whole session and every test
 gets a fresh emulator and server on it, on 127.0.0.1 and a random port.
 Reactions (``cluster.emulator[...] << 503``) may be added from the test
 thread: requests are synchronous, so none is in flight meanwhile.
+
+kmock's reactions answer after the emulator has stored the change: a ``503``
+reaction on a POST still creates the object.  :meth:`MockCluster.refuse`
+answers instead of the emulator, as an API server refuses a request, and
+:meth:`MockCluster.answer_late` applies a request but answers too late for a
+client with a short timeout.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import asyncio
 import contextlib
 import re
 import threading
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,13 +40,34 @@ TOKEN = "kmock-test-token"
 SERVER_VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0", "platform": "linux/amd64"}
 
 
+@dataclass(frozen=True)
+class _Fault:
+    """How to answer one request: refused with ``status`` (nothing applied), or applied and late."""
+
+    status: int | None = None
+    body: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+    delay: float = 0.0
+
+
 class _Emulator(kmock.KubernetesEmulator):
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        # (method, path as the client sends it) -> the fault for the next such request.
+        self.faults: dict[tuple[str, str], _Fault] = {}
+
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw_request.rel_url.path
+        fault = self.faults.pop((raw_request.method.upper(), path), None)
+        if fault is not None and fault.status is not None:
+            return aiohttp.web.json_response(dict(fault.body or {}), status=fault.status, headers=fault.headers)
         if _NAMESPACES.fullmatch(path):
             alias = raw_request.rel_url.with_path(path.replace(_REAL, _ALIAS, 1))
             raw_request = raw_request.clone(rel_url=alias)
-        return await super().__call__(raw_request)
+        response = await super().__call__(raw_request)
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+        return response
 
 
 @dataclass
@@ -59,11 +86,35 @@ class MockCluster:
 
     def set_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         """Write ``status`` into the stored object, as a controller would."""
+        self.emulator.objects[self._key(obj)].patch({"status": status})
+
+    def stored(self, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """The object as the emulator holds it now, or None when it does not exist (sends nothing)."""
+        key = self._key(obj)
+        if key not in self.emulator.objects or self.emulator.objects[key].deleted:
+            return None
+        raw: dict[str, Any] = self.emulator.objects[key].raw
+        return raw
+
+    def refuse(self, method: str, path: str, status: int, body: Mapping[str, Any] | None = None,
+               headers: Mapping[str, str] | None = None) -> None:
+        """Answer the next ``method path`` request with ``status`` and apply nothing."""
+        self.emulator.faults[method.upper(), path] = _Fault(status=status, body=body, headers=headers)
+
+    def answer_late(self, method: str, path: str, delay: float) -> None:
+        """Apply the next ``method path`` request, then wait ``delay`` seconds before answering."""
+        self.emulator.faults[method.upper(), path] = _Fault(delay=delay)
+
+    def pending_faults(self) -> list[tuple[str, str]]:
+        """(method, path) of the faults no request has met yet."""
+        return list(self.emulator.faults)
+
+    def _key(self, obj: dict[str, Any]) -> tuple[Any, str | None, str]:
         target = ref(obj)
-        resource = kmock.resource(
-            group=target.resource.group, version=target.resource.version, plural=target.resource.plural
-        )
-        self.emulator.objects[resource, target.namespace, target.name].patch({"status": status})
+        namespaced = target.resource.namespaced
+        plural = target.resource.plural if target.resource.kind != "Namespace" else _ALIAS.rpartition("/")[2]
+        resource = kmock.resource(group=target.resource.group, version=target.resource.version, plural=plural)
+        return resource, target.namespace if namespaced else None, target.name
 
 
 class LoopThread:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import socket
+import threading
 import time
 
 import kmock
@@ -130,6 +131,28 @@ def test_a_closed_port_is_retryable() -> None:
     with pytest.raises(RetryableError, match="cannot reach the API server") as info:
         kube.ensure(odoo.service(make_spec("odoo")))
     assert info.value.status is None
+
+
+def test_a_body_cut_short_is_retryable() -> None:
+    """A server that sends its headers, then less body than announced, and closes."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer_short() -> None:
+            connection, _address = server.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: 100\r\n\r\n{\"kind\"")
+
+        thread = threading.Thread(target=answer_short)
+        thread.start()
+        kube = Kube(api_client_from_token(f"http://127.0.0.1:{port}", "token"), timeout=2)
+        with pytest.raises(RetryableError, match="cannot reach the API server"):
+            kube.read(SECRET)
+        thread.join()
 
 
 def test_tls_failure_reported_by_the_client_is_permanent() -> None:

@@ -106,9 +106,28 @@ def test_generated_secret_is_never_regenerated(kube: Kube, cluster: MockCluster)
 
     assert kube.ensure(second, create_only=True) == "unchanged"
 
-    assert [method for method, _, _ in cluster.requests()] == ["POST", "POST"]  # no read, no patch
+    assert [method for method, _, _ in cluster.requests()] == ["POST", "POST", "GET"]  # read back, no patch
     live = kube.read(second)
     assert live is not None and live["data"] == first["data"]
+
+
+def test_a_refused_create_is_not_taken_for_an_existing_object(kube: Kube, cluster: MockCluster) -> None:
+    secret = pxc.users_secret(make_spec("pxc"))
+    cluster.refuse("POST", f"/api/v1/namespaces/{NAMESPACE}/secrets", 409,
+                   {"kind": "Status", "reason": "Conflict", "message": "try again"})
+    with pytest.raises(RetryableError, match="HTTP 409 Conflict: try again; then not found when read back"):
+        kube.ensure(secret, create_only=True)
+    assert kube.read(secret) is None
+    assert kube.ensure(secret, create_only=True) == "created"
+
+
+def test_a_terminating_object_is_not_taken_for_an_existing_one(kube: Kube, cluster: MockCluster) -> None:
+    secret = pxc.users_secret(make_spec("pxc"))
+    secret["metadata"]["finalizers"] = ["example.com/hold"]
+    kube.ensure(secret, create_only=True)
+    assert kube.delete(secret)  # stays, with a deletionTimestamp, until its finalizer is removed
+    with pytest.raises(RetryableError, match="is being deleted"):
+        kube.ensure(secret, create_only=True)
 
 
 def test_scale(kube: Kube, cluster: MockCluster) -> None:
