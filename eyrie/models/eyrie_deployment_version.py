@@ -7,7 +7,8 @@ class EyrieDeploymentVersion(models.Model):
 
     _name = "eyrie.deployment.version"
     _description = "Deployment Version"
-    _order = "deployment_id, number desc"
+    # By the deployment's id, not its order (a join): the (deployment_id, number) unique index serves it.
+    _order = "deployment_id.id, number desc"
     _rec_name = "number"
 
     deployment_id = fields.Many2one("eyrie.deployment", required=True, index=True, ondelete="cascade", readonly=True)
