@@ -19,17 +19,19 @@ import re
 import unicodedata
 
 DNS_LABEL_MAX = 63
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# The patterns are used with fullmatch(): re.match() with "$" would accept a trailing newline. ASCII:
+# Python's \w and \d take any Unicode letter or digit, which Kubernetes and registries refuse.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 # The grammar of github.com/distribution/reference, the one container runtimes apply.
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[_.]|__|-+)[a-z0-9]+)*"
-_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
-_PATH = re.compile(rf"^{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*$")
-_DOMAIN_RE = re.compile(rf"^{_DOMAIN}$")
+_TAG = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
+_PATH = re.compile(rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
+_DOMAIN_RE = re.compile(rf"{_DOMAIN}")
 IMAGE_NAME_MAX = 255
 
 # git check-ref-format: characters and sequences a ref may not contain.
@@ -42,7 +44,7 @@ def check_dns_label(value):
         return "it is empty"
     if len(value) > DNS_LABEL_MAX:
         return f"it is longer than {DNS_LABEL_MAX} characters"
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         return "use lowercase letters, digits and '-', starting and ending with a letter or digit"
     return None
 
@@ -87,14 +89,14 @@ def check_image_reference(reference):
     name, digest = reference, None
     if "@" in name:
         name, digest = name.split("@", 1)
-        if not _DIGEST.match(digest):
+        if not _DIGEST.fullmatch(digest):
             return "the digest must look like 'sha256:<hex>'"
     tag = None
     last_slash = name.rfind("/")
     colon = name.rfind(":")
     if colon > last_slash:
         name, tag = name[:colon], name[colon + 1 :]
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             return "the tag must be 1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"
     if not name:
         return "the image name is missing"
@@ -103,10 +105,10 @@ def check_image_reference(reference):
     first, _, rest = name.partition("/")
     # As in the reference grammar, the first component is a registry only if it looks like a host.
     if rest and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
-        if not _DOMAIN_RE.match(first):
+        if not _DOMAIN_RE.fullmatch(first):
             return "the registry host is not a valid host name"
         name = rest
-    if not _PATH.match(name):
+    if not _PATH.fullmatch(name):
         return "the repository path must be lowercase letters, digits and separators"
     return None
 

@@ -21,6 +21,8 @@ Log = Callable[[str], None]
 # Object kinds grouped by the step that applies them.
 SECRET_KINDS = {"Secret", "ConfigMap"}
 NETWORK_KINDS = {"Service", "Ingress"}
+# The longest a step's "timeout" or "poll" parameter may ask to wait (a week).
+MAX_SECONDS = 7 * 24 * 3600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,12 +110,25 @@ def delete_namespace(kube, spec, params, log):
 def apply_manifest(kube, spec, params, log):
     """Objects given in the step's parameters (``{"objects": [...]}``), in the deployment's namespace."""
     objects = params.get("objects")
-    if not isinstance(objects, list) or not all(isinstance(obj, dict) and obj.get("kind") for obj in objects):
-        raise InvalidSpec("objects", "the step needs a list of Kubernetes objects with a kind")
+    if not isinstance(objects, list) or not all(_is_manifest_object(obj) for obj in objects):
+        raise InvalidSpec("objects", "the step needs a list of Kubernetes objects, each with a kind and a "
+                                     "metadata mapping with a name")
     for obj in objects:
         obj.setdefault("metadata", {}).setdefault("namespace", spec.namespace)
         obj["metadata"].setdefault("labels", {}).update(common.labels(spec))
     _apply(kube, objects, log)
+
+
+def _is_manifest_object(obj):
+    """Shaped as the steps read it: a kind, and metadata with a name (and mappings where they are)."""
+    if not isinstance(obj, dict) or not obj.get("kind") or not isinstance(obj["kind"], str):
+        return False
+    metadata = obj.get("metadata")
+    return (
+        isinstance(metadata, dict) and isinstance(metadata.get("name"), str)
+        and isinstance(metadata.get("namespace", ""), str)
+        and all(isinstance(metadata.get(key, {}), dict) for key in ("labels", "annotations"))
+    )
 
 
 KINDS = {kind.key: kind for kind in (
@@ -140,14 +155,40 @@ def parse_parameters(text):
     Traceback (most recent call last):
     ...
     ValueError: parameters must be a JSON object, not list
+    >>> parse_parameters('{"poll": null}')
+    Traceback (most recent call last):
+    ...
+    ValueError: poll must be a number of seconds greater than 0 and at most 604800, not None
     """
     try:
-        value = json.loads(text or "{}")
+        value = json.loads(text or "{}", parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ValueError(f"parameters are not valid JSON: {error.msg} (line {error.lineno})") from None
+    except (ValueError, RecursionError):  # NaN or Infinity, or nested deeper than the parser goes
+        raise ValueError("parameters are not valid JSON: NaN, Infinity or nesting too deep") from None
     if not isinstance(value, dict):
         raise ValueError(f"parameters must be a JSON object, not {type(value).__name__}")
+    # What the steps read must have the right type here: a wrong one would fail the run with a
+    # TypeError deep in the Kubernetes layer (or, for a zero poll, hammer the API server).
+    for key in ("timeout", "poll"):
+        seconds = value.get(key, 1)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_SECONDS:
+            raise ValueError(
+                f"{key} must be a number of seconds greater than 0 and at most {MAX_SECONDS}, not {_short(seconds)}"
+            )
+    replicas = value.get("replicas", 0)
+    if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+        raise ValueError(f"replicas must be a whole number, 0 or more, not {_short(replicas)}")
     return value
+
+
+def _refuse_constant(name):
+    raise ValueError(name)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:39]}…"
 
 
 def run_step(key, kube, spec, params, log):

@@ -5,8 +5,9 @@ from odoo.exceptions import ValidationError
 
 from ..naming import clip_label
 
-_API_SERVER = re.compile(r"^https?://[^\s/]+(/\S*)?$")
-_PREFIX = re.compile(r"^([a-z0-9][-a-z0-9]{0,18}-)?$")
+# fullmatch(): with re.match(), "$" would let a trailing newline through.
+_API_SERVER = re.compile(r"https?://[^\s/]+(/\S*)?")
+_PREFIX = re.compile(r"([a-z0-9][-a-z0-9]{0,18}-)?")
 
 
 class EyrieCluster(models.Model):
@@ -54,7 +55,7 @@ class EyrieCluster(models.Model):
     @api.constrains("api_server", "dry_run")
     def _check_api_server(self):
         for cluster in self:
-            if cluster.api_server and not _API_SERVER.match(cluster.api_server):
+            if cluster.api_server and not _API_SERVER.fullmatch(cluster.api_server):
                 raise ValidationError(self.env._(
                     "%(url)s is not an API server URL (https://host:port).", url=cluster.api_server,
                 ))
@@ -66,7 +67,7 @@ class EyrieCluster(models.Model):
     @api.constrains("namespace_prefix")
     def _check_namespace_prefix(self):
         for cluster in self:
-            if not _PREFIX.match(cluster.namespace_prefix or ""):
+            if not _PREFIX.fullmatch(cluster.namespace_prefix or ""):
                 raise ValidationError(self.env._(
                     "The namespace prefix %(prefix)s must be up to 20 lowercase letters, digits and '-', "
                     "ending with '-'.",

@@ -4,7 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 # https://, ssh:// and git:// URLs, and the scp-like form git@host:path.
-_GIT_URL = re.compile(r"^((https?|ssh|git)://[^\s/]+/\S+|[\w.-]+@[\w.-]+:\S+)$")
+# Used with fullmatch(): with re.match(), "$" would let a trailing newline through.
+_GIT_URL = re.compile(r"((https?|ssh|git)://[^\s/]+/\S+|[\w.-]+@[\w.-]+:\S+)")
 
 
 class EyrieRepository(models.Model):
@@ -22,7 +23,7 @@ class EyrieRepository(models.Model):
     @api.constrains("url")
     def _check_url(self):
         for repository in self:
-            if not _GIT_URL.match(repository.url or ""):
+            if not _GIT_URL.fullmatch(repository.url or ""):
                 raise ValidationError(self.env._(
                     "%(url)s is not a git clone URL (https://…, ssh://… or git@host:path).",
                     url=repository.url,

@@ -1,4 +1,5 @@
 from . import test_access
+from . import test_fuzz
 from . import test_lifecycle
 from . import test_validation
 from . import test_versions

@@ -30,8 +30,9 @@ def api_client_from_kubeconfig(text: str, context: str | None = None) -> ApiClie
     """Client for ``context`` (default: the current one) of a kubeconfig text."""
     try:
         config = yaml.safe_load(text)
-    except yaml.YAMLError:
-        # Not chained: the YAML error quotes the offending line, which may hold a token.
+    except (yaml.YAMLError, ValueError, RecursionError):
+        # Not chained: the YAML error quotes the offending line, which may hold a token. PyYAML also
+        # raises ValueError (a date like 2001-02-30) and RecursionError (deeply nested input).
         raise InvalidKubeconfig("kubeconfig is not valid YAML") from None
     if not isinstance(config, dict):
         raise InvalidKubeconfig("kubeconfig is not a YAML mapping")
@@ -80,7 +81,8 @@ def api_client_from_token(
 
 def _entry(config: dict[str, Any], section: str, key: str, name: Any) -> dict[str, Any]:
     """The ``key`` mapping of the entry called ``name`` in ``config[section]``."""
-    for entry in config.get(section) or []:
+    entries = config.get(section)
+    for entry in entries if isinstance(entries, list) else []:
         value = entry.get(key) if isinstance(entry, dict) and entry.get("name") == name else None
         if isinstance(value, dict):
             return value
@@ -103,6 +105,6 @@ def _client(config: dict[str, Any], context: str) -> ApiClient:
     except ConfigException as exc:
         # The loader's own messages name keys and entries, not their values.
         raise InvalidKubeconfig(f"kubeconfig cannot be used: {shorten(str(exc))}") from exc
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # AttributeError: a server: 5
         # Not chained: these may quote a value (bad base64 of a key, a token...).
         raise InvalidKubeconfig(f"kubeconfig cannot be used ({type(exc).__name__})") from None

@@ -35,10 +35,18 @@ TYPES = ("odoo", "pgo", "pxc", "none")
 # Suffixes that builders append to ``name``; the longest must still fit 63 chars.
 NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config")
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
-_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+# \Z, not $: "$" also matches before a trailing newline.
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?\Z")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
+# Settings the builders turn into whole numbers (int()), with their minimum: checked here, or a
+# string or a list would fail the run with a TypeError instead of naming the setting.
+INTEGER_SETTINGS = {
+    "odoo": {"db_port": 1, "fs_group": 0},
+    "pgo": {"instances": 1, "postgres_version": 1},
+    "pxc": {"size": 1, "haproxy_size": 1},
+}
 
 
 def is_dns_label(value: str) -> bool:
@@ -56,9 +64,9 @@ def check_dns_label(field_name: str, value: str) -> None:
         )
 
 
-def check_dns_subdomain(field_name: str, value: str) -> None:
+def check_dns_subdomain(field_name: str, value: Any) -> None:
     """Raise :class:`InvalidSpec` unless ``value`` is an RFC 1123 subdomain (a Secret name, a host)."""
-    if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+    if not isinstance(value, str) or len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
         raise InvalidSpec(field_name, f"{value!r} is not a lowercase DNS name")
 
 
@@ -134,8 +142,15 @@ class DeploymentSpec:
                 raise InvalidSpec("env", f"{env_name!r} is not a valid variable name")
         if self.type == "none" and not (isinstance(self.port, int) and 0 < self.port < 65536):
             raise InvalidSpec("port", f"{self.port!r} must be a TCP port for type 'none'")
+        for key, minimum in INTEGER_SETTINGS.get(self.type, {}).items():
+            if key in (self.settings or {}):
+                check_integer(f"settings.{key}", self.setting(key), minimum)
         if self.type == "odoo":
             self._validate_odoo()
+        if self.type == "pgo":
+            users = self.setting("users") or []
+            if not isinstance(users, list) or not all(isinstance(user, Mapping) for user in users):
+                raise InvalidSpec("settings.users", "must be a list of PGO user specs ({\"name\": …})")
         if self.type == "pxc":
             self._validate_pxc()
 

@@ -72,6 +72,8 @@ class EyrieDeployment(models.Model):
                 value = json.loads(deployment.settings or "{}")
             except ValueError as error:
                 raise ValidationError(self.env._("Settings are not valid JSON: %(error)s", error=str(error))) from None
+            except RecursionError:  # json gives up on deep nesting with this, not a ValueError
+                raise ValidationError(self.env._("Settings are not valid JSON: nested too deeply.")) from None
             if not isinstance(value, dict):
                 raise ValidationError(self.env._("Settings must be a JSON object ({…})."))
 

@@ -4,3 +4,4 @@ from . import test_portal_pages
 from . import test_tour
 from . import test_runs
 from . import test_live_tour
+from . import test_secrets
