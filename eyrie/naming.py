@@ -38,27 +38,40 @@ IMAGE_NAME_MAX = 255
 _GIT_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
-def check_dns_label(value):
-    """Reason why ``value`` is not a DNS-1123 label (a Kubernetes object name), or None."""
+def check_dns_label(value, max_length=DNS_LABEL_MAX, letter_first=False):
+    """Reason why ``value`` is not a DNS-1123 label (a Kubernetes object name) of at most
+    ``max_length`` characters, starting with a letter where ``letter_first`` (DNS-1035, the rule
+    for Service names), or None.
+
+    >>> check_dns_label("2024-shop", letter_first=True)
+    'it must start with a letter'
+    """
     if not value:
         return "it is empty"
-    if len(value) > DNS_LABEL_MAX:
-        return f"it is longer than {DNS_LABEL_MAX} characters"
+    if len(value) > max_length:
+        return f"it is longer than {max_length} characters"
     if not _DNS_LABEL.fullmatch(value):
         return "use lowercase letters, digits and '-', starting and ending with a letter or digit"
+    if letter_first and not value[0].isalpha():
+        return "it must start with a letter"
     return None
 
 
-def slugify(text, max_length=DNS_LABEL_MAX):
+def slugify(text, max_length=DNS_LABEL_MAX, lead=None):
     """A DNS-1123 label made from free text; long ones keep a hash suffix so they stay unique.
+    With ``lead``, a letter, a slug that would start with a digit starts with ``lead-``.
 
     >>> slugify("Été 2026 — Odoo")
     'ete-2026-odoo'
     >>> len(slugify("x" * 100))
     63
+    >>> slugify("2024 Shop", lead="d")
+    'd-2024-shop'
     """
     ascii_text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
     slug = _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
+    if lead and slug[:1].isdigit():
+        slug = f"{lead}-{slug}"
     return clip_label(slug, max_length)
 
 

@@ -5,8 +5,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.eyrie.naming import DNS_LABEL_MAX
+
 from .. import runs
 from ..k8s import DeploymentSpec
+from ..k8s.spec import NAME_SUFFIXES
 
 # The run status a deployment shows when its clusters' latest runs differ: the most pressing.
 RUN_STATE_PRIORITY = (runs.RUNNING, runs.QUEUED, runs.FAILED, runs.DONE, runs.CANCELLED)
@@ -14,6 +17,9 @@ RUN_STATE_PRIORITY = (runs.RUNNING, runs.QUEUED, runs.FAILED, runs.DONE, runs.CA
 
 class EyrieDeployment(models.Model):
     _inherit = "eyrie.deployment"
+    # Its objects are named slug + a suffix, and its Service's name must start with a letter.
+    _slug_max_length = DNS_LABEL_MAX - max(map(len, NAME_SUFFIXES))
+    _slug_lead = "d"
 
     replicas = fields.Integer(default=1, tracking=True, help="Pods of the workload (instances of a database cluster).")
     port = fields.Integer(help="Port the container listens on (generic deployments).")

@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .common import BooksCase
 
@@ -31,6 +31,22 @@ class TestRuns(BooksCase):
         self.assertIn("Namespace ey-tp-none-group-logged: created", create_namespace.log)
         self.assertIn("dry run, would send: POST /api/v1/namespaces", create_namespace.log)
         self.assertIn("Nothing to apply", secrets.log)
+
+    def test_short_names_fit_every_object_they_name(self):
+        """Object names are the short name plus a suffix (-filestore…) and a Service's starts with a
+        letter: names that would break either are made to fit, typed ones refused."""
+        for name in ("2024 Shop", "a very long name " * 5):
+            with self.subTest(name=name):
+                deployment = self.make_deployment(name=name, kind="odoo")
+                self.assertRegex(deployment.slug, r"^[a-z][-a-z0-9]{0,52}$")
+                deployment.action_initialize()
+                self.run_queue()
+                self.assertRunDone(deployment, "init")
+        deployment = self.make_deployment(name="typed", kind="odoo")
+        for slug, reason in (("9lives", "must start with a letter"), ("x" * 54, "longer than 53")):
+            with self.assertRaisesRegex(ValidationError, reason):
+                deployment.slug = slug
+        self.assertEqual(deployment.slug, "typed")
 
     def test_one_run_at_a_time(self):
         deployment = self.make_deployment(name="busy", kind="pgo")
