@@ -2,23 +2,19 @@
 ``bin/eyrie test`` installed (``EYRIE_TEST_DB``), and credentials to drive it by RPC."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
+import xmlrpc.client
 from pathlib import Path
 
 import pytest
 
+from eyrie_books.k8s.tests.kmock_server import RunningCluster, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = ("admin", "admin")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def odoo_shell(db, code):
@@ -87,6 +83,49 @@ def odoo_server(db, tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(odoo_server):
     return odoo_server.url
+
+
+class Rpc:
+    """An XML-RPC client of ``url`` logged in as admin; each call gets a proxy of its own, so that
+    threads can share one client."""
+
+    def __init__(self, url, db):
+        self.url, self.db = url, db
+        self.uid = xmlrpc.client.ServerProxy(f"{url}/xmlrpc/2/common").authenticate(db, *ADMIN, {})
+
+    def __call__(self, model, method, *args, **kwargs):
+        proxy = xmlrpc.client.ServerProxy(f"{self.url}/xmlrpc/2/object", allow_none=True)
+        return proxy.execute_kw(self.db, self.uid, ADMIN[1], model, method, list(args), kwargs)
+
+    def wait(self, predicate, timeout=60, what="condition"):
+        deadline = time.monotonic() + timeout
+        while not (result := predicate()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.3)
+        return result
+
+    def press(self, record, button, model="eyrie.deployment"):
+        """Press ``button`` (``action_deploy``…) as a user would: "ran", or the refusal's message."""
+        try:
+            self(model, button, [record])
+        except xmlrpc.client.Fault as fault:
+            return fault.faultString
+        return "ran"
+
+
+@pytest.fixture(scope="module")
+def rpc(server, db):
+    client = Rpc(server, db)
+    assert client.uid, "admin could not log in by XML-RPC"
+    return client
+
+
+@pytest.fixture(scope="module")
+def mock():
+    """A kmock Kubernetes API server for the deployments of one test module."""
+    with RunningCluster() as running:
+        yield running.cluster
 
 
 @pytest.fixture(scope="session")

@@ -8,20 +8,6 @@ import xmlrpc.client
 
 import pytest
 
-from .conftest import ADMIN
-
-
-@pytest.fixture(scope="module")
-def rpc(server, db):
-    uid = xmlrpc.client.ServerProxy(f"{server}/xmlrpc/2/common").authenticate(db, *ADMIN, {})
-    assert uid, "admin could not log in by XML-RPC"
-    models = xmlrpc.client.ServerProxy(f"{server}/xmlrpc/2/object", allow_none=True)
-
-    def call(model, method, *args, **kwargs):
-        return models.execute_kw(db, uid, ADMIN[1], model, method, list(args), kwargs)
-
-    return call
-
 
 @pytest.fixture(scope="module")
 def json2(server, db, api_key):

@@ -156,6 +156,9 @@ class EyrieJobStep(models.Model):
                 step.write({"state": runs.QUEUED, "log": step._log_with([qjob.result or ""])})
             elif qjob.state in (QJ_FAILED, QJ_CANCELLED) or not qjob:
                 error = qjob.exc_message or qjob.exc_name or qjob.result or self.env._("The step's queue job is gone.")
+                if qjob.exc_name == "JobFoundDead":
+                    # The runner's dead-job sweep leaves only this class name: say what it means.
+                    error = self.env._("The server stopped while this step ran, more often than its retries allow.")
                 step.write({
                     "state": runs.FAILED, "date_end": fields.Datetime.now(), "error": error,
                     "log": step._log_with([qjob.result or ""]),

@@ -15,7 +15,6 @@ import dataclasses
 import datetime
 import functools
 import json
-import socket
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -25,7 +24,7 @@ from odoo.addons.eyrie_books.k8s import Kube, builders, ref
 from odoo.addons.eyrie_books.k8s.patching import contains
 from odoo.addons.eyrie_books.k8s.readiness import summarize
 from odoo.addons.eyrie_books.k8s.resources import api_path
-from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
+from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster, free_port
 from odoo.addons.eyrie_books.steps import KINDS, parse_parameters, run_step
 
 from .common import BooksCase
@@ -135,12 +134,6 @@ def _in_namespace(obj, spec):
     return {**obj, "metadata": {**obj["metadata"], "namespace": spec.namespace}}
 
 
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class TestFaults(BooksCase):
     @classmethod
     def setUpClass(cls):
@@ -232,7 +225,7 @@ class TestFaults(BooksCase):
         """The fault on the next ``method path`` request (every request, for a refused connection)."""
         if fault == "refused":
             url = self.cluster.api_server
-            self.cluster.api_server = f"http://127.0.0.1:{closed_port()}"
+            self.cluster.api_server = f"http://127.0.0.1:{free_port()}"
             try:
                 yield
             finally:

@@ -9,25 +9,18 @@ the API server, one cannot reach its cluster until queue_job gives up (which log
 
 import base64
 import json
-import socket
 
 from odoo import Command
 
 from odoo.addons.eyrie_books.k8s import builders
 from odoo.addons.eyrie_books.k8s.builders import common, pxc
-from odoo.addons.eyrie_books.k8s.tests.kmock_server import RunningCluster
+from odoo.addons.eyrie_books.k8s.tests.kmock_server import RunningCluster, free_port
 
 from . import leaks
 from .common import BooksCase
 from .test_runs_kmock import READY
 
 SECRETS = leaks.SECRETS
-
-
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class TestSecretsStayHidden(BooksCase):
@@ -95,7 +88,7 @@ class TestSecretsStayHidden(BooksCase):
             }),
             "unreachable": Cluster.create({
                 "name": "out of reach", "slug": "gone", "dry_run": False, "auth_method": "kubeconfig",
-                "kubeconfig": leaks.kubeconfig(f"http://127.0.0.1:{closed_port()}"),
+                "kubeconfig": leaks.kubeconfig(f"http://127.0.0.1:{free_port()}"),
             }),
         }
 

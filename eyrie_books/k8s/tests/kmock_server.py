@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
 import threading
 from collections.abc import AsyncIterator, Coroutine, Mapping
 from dataclasses import dataclass
@@ -156,3 +157,12 @@ class RunningCluster(contextlib.AbstractContextManager["RunningCluster"]):
     def __exit__(self, *exc_info: Any) -> None:
         self._thread.run(self._context.__aexit__(None, None, None))
         self._thread.stop()
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (until someone binds it): a closed port to refuse
+    connections, or a port to serve on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

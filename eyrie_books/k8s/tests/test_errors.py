@@ -18,7 +18,7 @@ from ..connection import api_client_from_token
 from ..errors import Conflict, KubeError, NotFound, PermanentError, RetryableError, translate
 from ..operations import Kube
 from .factories import NAMESPACE, make_spec
-from .kmock_server import MockCluster
+from .kmock_server import MockCluster, free_port
 
 SECRET: Obj = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": NAMESPACE}}
 SECRET_PATH = f"/api/v1/namespaces/{NAMESPACE}/secrets/s"
@@ -124,10 +124,7 @@ def test_a_slow_server_times_out_as_retryable(api_client: ApiClient, cluster: Mo
 
 
 def test_a_closed_port_is_retryable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    kube = Kube(api_client_from_token(f"http://127.0.0.1:{port}", "token"), timeout=1)
+    kube = Kube(api_client_from_token(f"http://127.0.0.1:{free_port()}", "token"), timeout=1)
     with pytest.raises(RetryableError, match="cannot reach the API server") as info:
         kube.ensure(odoo.service(make_spec("odoo")))
     assert info.value.status is None
