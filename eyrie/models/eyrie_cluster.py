@@ -30,9 +30,10 @@ class EyrieCluster(models.Model):
         [("kubeconfig", "Kubeconfig"), ("token", "API URL and token")],
         default="kubeconfig", required=True,
     )
-    kubeconfig = fields.Text(groups="eyrie.group_eyrie_manager", copy=False)
-    token = fields.Char(groups="eyrie.group_eyrie_manager", copy=False)
-    ca_cert = fields.Text(string="CA Certificate", groups="eyrie.group_eyrie_manager", copy=False)
+    # Credentials: read only where used (a run, a connection test), never loaded with the record.
+    kubeconfig = fields.Text(groups="eyrie.group_eyrie_manager", copy=False, prefetch=False)
+    token = fields.Char(groups="eyrie.group_eyrie_manager", copy=False, prefetch=False)
+    ca_cert = fields.Text(string="CA Certificate", groups="eyrie.group_eyrie_manager", copy=False, prefetch=False)
     namespace_prefix = fields.Char(
         tracking=True, help="Prepended to every namespace Eyrie creates on this cluster, e.g. 'eyrie-'.",
     )

@@ -129,8 +129,9 @@ class EyriePortal(CustomerPortal):
     def eyrie_deployment_runs(self, project, group, deployment, **kw):
         """The runs section of the detail page alone: the page reloads it when a run changes."""
         project_sudo, _group_sudo, deployment_sudo = self._eyrie_records(project, group, deployment)
+        can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
         return request.render("eyrie_website.eyrie_runs", {
-            **self._eyrie_runs_values(project_sudo, deployment_sudo), "eyrie_url": eyrie_url,
+            **self._eyrie_runs_values(deployment_sudo, can_operate), "eyrie_url": eyrie_url,
         })
 
     @route(f"{DEPLOYMENT}/runs/badge", type="http", auth="user", website=True, methods=["GET"], readonly=True)
@@ -253,20 +254,20 @@ class EyriePortal(CustomerPortal):
             "pager": pager,
             "can_operate": can_operate,
             "actions": can_operate and self._eyrie_actions(deployment_sudo),
-            **self._eyrie_runs_values(project_sudo, deployment_sudo),
+            **self._eyrie_runs_values(deployment_sudo, can_operate),
             "message": message,
             "error": error,
             "form": form or {name: deployment_sudo[name] or "" for name in EDIT_FIELDS},
             "form_error": form_error,
         }, status=status)
 
-    def _eyrie_runs_values(self, project_sudo, deployment_sudo):
+    def _eyrie_runs_values(self, deployment_sudo, can_operate):
         """What the runs section shows. The caller checked that the user may read the deployment:
         its runs are read in sudo (portal users have no access rights on runs)."""
         return {
             "deployment": deployment_sudo,
             "runs": self._eyrie_runs(deployment_sudo),
-            "can_operate_runs": project_sudo._portal_role(request.env.user) == OPERATOR,
+            "can_operate_runs": can_operate,
         }
 
     def _eyrie_runs(self, deployment_sudo, job_id=None):
