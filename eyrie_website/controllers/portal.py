@@ -323,22 +323,26 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_records(self, project, group=None, deployment=None):
         """The sudoed records the URL segments name, each looked up inside its parent; 404 unless
-        the user may read every one of them."""
-        project_sudo = self._eyrie_find("eyrie.project", project, [])
-        records = [project_sudo]
-        if group is not None:
-            records.append(self._eyrie_find("eyrie.deployment.group", group, [("project_id", "=", project_sudo.id)]))
-        if deployment is not None:
-            records.append(self._eyrie_find("eyrie.deployment", deployment, [("group_id", "=", records[1].id)]))
+        the user may read the last one. That is enough: access to groups and deployments follows
+        their project's (same company, rules through the project's members), so who may read the
+        last record may read its parents."""
+        segments = [("eyrie.project", project), ("eyrie.deployment.group", group), ("eyrie.deployment", deployment)]
+        segments = [(model, segment) for model, segment in segments if segment is not None]
+        records, parent = [], []
+        for index, (model, segment) in enumerate(segments):
+            record = self._eyrie_find(model, segment, parent, as_user=index == len(segments) - 1)
+            records.append(record)
+            parent = [("project_id" if model == "eyrie.project" else "group_id", "=", record.id)]
         return records
 
-    def _eyrie_find(self, model, segment, domain):
+    def _eyrie_find(self, model, segment, domain, as_user=True):
         """The record of ``model`` within ``domain`` whose slug is ``segment`` (else whose id it is),
-        sudoed; 404 unless the user may read it. Searched as the user, so that access rules apply in
-        the query itself rather than in checks of the record found."""
+        sudoed; 404 if there is none, or ``as_user`` and the user may not read it (searched as the
+        user: access rules apply in the query itself)."""
         Model = request.env[model]
-        if not Model.has_access("read"):
+        if as_user and not Model.has_access("read"):
             raise NotFound()
+        Model = Model if as_user else Model.sudo()
         record = Model.search([*domain, ("slug", "=", segment)], limit=1)
         if not record and (record_id := to_id(segment)):
             record = Model.search([*domain, ("id", "=", record_id)], limit=1)
