@@ -178,6 +178,21 @@ def pgbench_tps(clients):
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
+def reference_jobs(reg, db, count):
+    """``count`` no-op queue jobs on the books' channel, for the server's runner: (seconds until
+    all are done, commits). The Odoo reference of the throughput: queue_job's own dispatch."""
+    commits_before = commits(db)
+    with environment(reg) as env:
+        uuids = [env["queue.job"].with_delay(channel="root.eyrie")._test_job().uuid for _ in range(count)]
+        start = time.perf_counter()
+    while True:
+        with environment(reg, commit=False) as env:
+            if not env["queue.job"].search_count([("uuid", "in", uuids), ("state", "!=", "done")]):
+                break
+        time.sleep(0.5)
+    return time.perf_counter() - start, commits(db) - commits_before
+
+
 def throughput(reg, db, count, workers):
     ids = make_deployments(reg, count)
     clients = workers
@@ -187,10 +202,15 @@ def throughput(reg, db, count, workers):
             seconds, steps, done_commits = run_all(base, db, method, ids)
             print(f"{method.removeprefix('action_'):10} {steps} steps in {seconds:6.1f} s: "
                   f"{steps / seconds:6.1f} steps/s, {done_commits / steps:4.1f} commits per step")
+        ref_seconds, ref_commits = reference_jobs(reg, db, steps)
+        print(f"queue_job no-op jobs (reference): {steps} in {ref_seconds:6.1f} s: {steps / ref_seconds:6.1f} jobs/s, "
+              f"{ref_commits / steps:4.1f} commits per job")
+    print(f"ratio: queue_job jobs/s / Eyrie steps/s = {steps / ref_seconds / (steps / seconds):.2f}x")
     tps = pgbench_tps(clients)
-    print(f"pgbench simple-update, {clients} clients (reference): {tps:.0f} transactions/s")
-    print(f"commit-bound ceiling at that rate: {tps / (done_commits / steps):.0f} steps/s; "
-          f"Eyrie reaches {steps / seconds / (tps / (done_commits / steps)):.0%} of it")
+    per_step = done_commits / steps
+    print(f"pgbench simple-update, {clients} clients (physical reference): {tps:.0f} transactions/s; at "
+          f"{per_step:.1f} commits per step that bounds a book at {tps / per_step:.0f} steps/s, Eyrie reaches "
+          f"{steps / seconds / (tps / per_step):.0%} of it")
 
 
 def main():
