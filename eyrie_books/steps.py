@@ -16,6 +16,7 @@ from typing import Any
 
 from .k8s import DeploymentSpec, DryRunKube, InvalidSpec, Operations, builders, is_create_only
 from .k8s.builders import common, odoo
+from .k8s.errors import shorten
 
 Log = Callable[[str], None]
 # Object kinds grouped by the step that applies them.
@@ -173,22 +174,16 @@ def parse_parameters(text):
     for key in ("timeout", "poll"):
         seconds = value.get(key, 1)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds <= MAX_SECONDS:
-            raise ValueError(
-                f"{key} must be a number of seconds greater than 0 and at most {MAX_SECONDS}, not {_short(seconds)}"
-            )
+            raise ValueError(f"{key} must be a number of seconds greater than 0 and at most {MAX_SECONDS}, "
+                             f"not {shorten(repr(seconds), 40)}")
     replicas = value.get("replicas", 0)
     if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
-        raise ValueError(f"replicas must be a whole number, 0 or more, not {_short(replicas)}")
+        raise ValueError(f"replicas must be a whole number, 0 or more, not {shorten(repr(replicas), 40)}")
     return value
 
 
 def _refuse_constant(name):
     raise ValueError(name)
-
-
-def _short(value):
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:39]}…"
 
 
 def run_step(key, kube, spec, params, log):
