@@ -11,7 +11,7 @@ from ..steps import parse_parameters, run_step
 _logger = logging.getLogger(__name__)
 
 # queue_job states (odoo.addons.queue_job.job) this model follows.
-QJ_PENDING, QJ_STARTED, QJ_DONE, QJ_FAILED, QJ_CANCELLED = "pending", "started", "done", "failed", "cancelled"
+QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED = "pending", "started", "failed", "cancelled"
 # The queue job states a step follows; "enqueued" and "done" change nothing for it (a step is
 # done by its own job, in the job's transaction).
 FOLLOWED_STATES = (QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED)

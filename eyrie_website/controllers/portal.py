@@ -326,13 +326,13 @@ class EyriePortal(CustomerPortal):
         the user may read the last one. That is enough: access to groups and deployments follows
         their project's (same company, rules through the project's members), so who may read the
         last record may read its parents."""
-        segments = [("eyrie.project", project), ("eyrie.deployment.group", group), ("eyrie.deployment", deployment)]
-        segments = [(model, segment) for model, segment in segments if segment is not None]
-        records, parent = [], []
-        for index, (model, segment) in enumerate(segments):
-            record = self._eyrie_find(model, segment, parent, as_user=index == len(segments) - 1)
-            records.append(record)
-            parent = [("project_id" if model == "eyrie.project" else "group_id", "=", record.id)]
+        project_sudo = self._eyrie_find("eyrie.project", project, [], as_user=group is None)
+        records = [project_sudo]
+        if group is not None:
+            records.append(self._eyrie_find("eyrie.deployment.group", group, [("project_id", "=", project_sudo.id)],
+                                            as_user=deployment is None))
+        if deployment is not None:
+            records.append(self._eyrie_find("eyrie.deployment", deployment, [("group_id", "=", records[1].id)]))
         return records
 
     def _eyrie_find(self, model, segment, domain, as_user=True):
