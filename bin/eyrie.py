@@ -15,11 +15,13 @@ end-to-end tests under ``tests/`` against a real server. It ends with one summar
 
 import argparse
 import ast
+import configparser
 import getpass
 import importlib.util
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -213,6 +215,20 @@ def check(suite, cmd, tally):
     tally.rows.append((suite, {"passed": int(not failed), "failed": int(failed), "skipped": 0}))
 
 
+def test_config():
+    """odoo.conf on a free HTTP port: the Odoo suite serves HTTP, and a running ``bin/eyrie start``
+    (or another test run) may hold 8069."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "odoo.conf")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        config["options"]["http_port"] = str(sock.getsockname()[1])
+    path = CACHE / "odoo-test.conf"
+    with path.open("w") as out:
+        config.write(out)
+    return path
+
+
 def test(args, pytest_args):
     CACHE.mkdir(exist_ok=True)
     tally = Tally()
@@ -239,7 +255,7 @@ def test(args, pytest_args):
                 print("install problem:", line)
             # --odoo-http serves HTTP in the test process; its queue_job runner would then perform
             # (and commit) jobs behind the tests' backs: the tests perform jobs themselves.
-            pytest("odoo", ["--odoo-config", "odoo.conf", f"--odoo-database={db}", "--odoo-http",
+            pytest("odoo", ["--odoo-config", test_config(), f"--odoo-database={db}", "--odoo-http",
                             *odoo_suites, *pytest_args], tally, env={**os.environ, "ODOO_QUEUE_JOB_CHANNELS": "root:0"})
             pytest("e2e", ["-p", "no:odoo", "tests"], tally, env={**os.environ, "EYRIE_TEST_DB": db})
         finally:
