@@ -32,7 +32,7 @@ PY = sys.executable
 ADDONS = ("eyrie", "eyrie_books", "eyrie_website")
 CACHE = ROOT / ".cache"
 # Odoo-free code whose docstrings carry examples.
-DOCTEST_MODULES = ("eyrie/naming.py", "eyrie/lifecycle.py", "eyrie_books/steps.py")
+DOCTEST_MODULES = ("eyrie/naming.py", "eyrie/lifecycle.py", "eyrie/git_remote.py", "eyrie_books/steps.py")
 # Install log lines that say something is wrong with our addons; the ones matched by
 # INSTALL_NOISE come from the environment (Odoo run as root in CI), not from Eyrie.
 INSTALL_PROBLEM = re.compile(r" (WARNING|ERROR|CRITICAL) ")
@@ -236,7 +236,7 @@ def test(args, pytest_args):
     if (ROOT / "eyrie_books/k8s").is_dir():
         check("mypy", ["mypy", "eyrie_books/k8s"], tally)
     odoo_suites = [f"{addon}/tests" for addon in present_addons() if (ROOT / addon / "tests").is_dir()]
-    plain = [path for path in ("eyrie_books/k8s",) if (ROOT / path).is_dir()]
+    plain = [path for path in ("eyrie_books/k8s", "tests/plain") if (ROOT / path).is_dir()]
     pytest("plain", ["-p", "no:odoo", "--doctest-modules", *DOCTEST_MODULES, *plain], tally)
 
     not_run = None
@@ -257,7 +257,8 @@ def test(args, pytest_args):
             # (and commit) jobs behind the tests' backs: the tests perform jobs themselves.
             pytest("odoo", ["--odoo-config", test_config(), f"--odoo-database={db}", "--odoo-http",
                             *odoo_suites, *pytest_args], tally, env={**os.environ, "ODOO_QUEUE_JOB_CHANNELS": "root:0"})
-            pytest("e2e", ["-p", "no:odoo", "tests"], tally, env={**os.environ, "EYRIE_TEST_DB": db})
+            pytest("e2e", ["-p", "no:odoo", "tests", "--ignore=tests/plain"], tally,
+                   env={**os.environ, "EYRIE_TEST_DB": db})
         finally:
             if not args.keep_db:
                 drop_database(db)
