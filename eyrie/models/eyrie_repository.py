@@ -1,11 +1,7 @@
-import re
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-# https://, ssh:// and git:// URLs, and the scp-like form git@host:path.
-# Used with fullmatch(): with re.match(), "$" would let a trailing newline through.
-_GIT_URL = re.compile(r"((https?|ssh|git)://[^\s/]+/\S+|[\w.-]+@[\w.-]+:\S+)")
+from ..git_remote import check_clone_url
 
 
 class EyrieRepository(models.Model):
@@ -23,8 +19,8 @@ class EyrieRepository(models.Model):
     @api.constrains("url")
     def _check_url(self):
         for repository in self:
-            if not _GIT_URL.fullmatch(repository.url or ""):
+            reason = check_clone_url(repository.url)
+            if reason:
                 raise ValidationError(self.env._(
-                    "%(url)s is not a git clone URL (https://…, ssh://… or git@host:path).",
-                    url=repository.url,
+                    "%(url)s is not a git clone URL Eyrie can use: %(reason)s.", url=repository.url, reason=reason,
                 ))

@@ -57,6 +57,8 @@ class TestValidation(EyrieCase):
     def test_repository_url(self):
         for url in ("https://github.com/a/b.git", "git@github.com:a/b.git", "ssh://git@host/a/b"):
             self.env["eyrie.repository"].create({"name": url, "url": url})
-        for url in ("github.com/a/b", "not a url", "https://"):
+        # file://, local paths and ext:: would read the server's disk or run commands.
+        for url in ("github.com/a/b", "not a url", "https://", "file:///etc/passwd", "/srv/git/a.git",
+                    "ext::sh -c id", "ssh://-oProxyCommand=id/r", "https://u:secret@github.com/a/b.git"):
             with self.subTest(url=url), self.assertRaisesRegex(ValidationError, "not a git clone URL"):
                 self.env["eyrie.repository"].create({"name": "bad", "url": url})
