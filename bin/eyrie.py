@@ -32,7 +32,9 @@ PY = sys.executable
 ADDONS = ("eyrie", "eyrie_books", "eyrie_website")
 CACHE = ROOT / ".cache"
 # Odoo-free code whose docstrings carry examples.
-DOCTEST_MODULES = ("eyrie/naming.py", "eyrie/lifecycle.py", "eyrie/git_remote.py", "eyrie_books/steps.py")
+DOCTEST_MODULES = (
+    "eyrie/naming.py", "eyrie/lifecycle.py", "eyrie/git_remote.py", "eyrie/webhooks.py", "eyrie_books/steps.py",
+)
 # Install log lines that say something is wrong with our addons; the ones matched by
 # INSTALL_NOISE come from the environment (Odoo run as root in CI), not from Eyrie.
 INSTALL_PROBLEM = re.compile(r" (WARNING|ERROR|CRITICAL) ")

@@ -1,6 +1,7 @@
 from . import eyrie_slug_mixin
 from . import eyrie_scope
 from . import eyrie_repository
+from . import eyrie_repository_delivery
 from . import eyrie_cluster
 from . import eyrie_project
 from . import eyrie_book

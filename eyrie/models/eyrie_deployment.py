@@ -44,6 +44,11 @@ class EyrieDeployment(models.Model):
     branch = fields.Char(tracking=True)
     image = fields.Char(tracking=True, help="Container image reference, e.g. ghcr.io/acme/odoo:19.0")
     commit_ref = fields.Char(string="Commit Ref", tracking=True, help="Commit SHA or tag to run.")
+    deploy_on_push = fields.Boolean(
+        string="Deploy on Push", tracking=True,
+        help="A push to the branch (through the repository's webhook) records its commit as a new version and "
+             "deploys it.",
+    )
     namespace = fields.Char(
         compute="_compute_namespace", store=True,
         help="Kubernetes namespace (each cluster may add its prefix).",
@@ -222,6 +227,32 @@ class EyrieDeployment(models.Model):
     def action_drop(self):
         self._change_state(lifecycle.DROP)
         return True
+
+    def _deploy_pushed_commit(self, commit):
+        """A push to the branch these deployments follow: its commit becomes a new version, deployed
+        where the deployment is deployed. Returns one line per deployment saying what happened."""
+        lines = []
+        for deployment in self:
+            deployment.commit_ref = commit
+            number = deployment.current_version_id.number
+            if deployment.state != lifecycle.DEPLOY:
+                lines.append(self.env._(
+                    "%(name)s: version %(number)s recorded, not deployed (%(state)s).",
+                    name=deployment.display_name, number=number, state=deployment.state,
+                ))
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    deployment.action_deploy()
+            except UserError as refusal:
+                lines.append(self.env._(
+                    "%(name)s: version %(number)s recorded, not deployed: %(reason)s",
+                    name=deployment.display_name, number=number, reason=str(refusal),
+                ))
+                continue
+            lines.append(self.env._("%(name)s: deploying version %(number)s.", name=deployment.display_name,
+                                    number=number))
+        return lines
 
     def action_open_versions(self):
         self.ensure_one()
