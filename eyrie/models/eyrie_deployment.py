@@ -230,28 +230,31 @@ class EyrieDeployment(models.Model):
 
     def _deploy_pushed_commit(self, commit):
         """A push to the branch these deployments follow: its commit becomes a new version, deployed
-        where the deployment is deployed. Returns one line per deployment saying what happened."""
+        where the deployment is deployed. Returns one line per deployment saying what happened,
+        also posted in its chatter."""
         lines = []
         for deployment in self:
             deployment.commit_ref = commit
             number = deployment.current_version_id.number
             if deployment.state != lifecycle.DEPLOY:
-                lines.append(self.env._(
+                line = self.env._(
                     "%(name)s: version %(number)s recorded, not deployed (%(state)s).",
                     name=deployment.display_name, number=number, state=deployment.state,
-                ))
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    deployment.action_deploy()
-            except UserError as refusal:
-                lines.append(self.env._(
-                    "%(name)s: version %(number)s recorded, not deployed: %(reason)s",
-                    name=deployment.display_name, number=number, reason=str(refusal),
-                ))
-                continue
-            lines.append(self.env._("%(name)s: deploying version %(number)s.", name=deployment.display_name,
-                                    number=number))
+                )
+            else:
+                try:
+                    with self.env.cr.savepoint():
+                        deployment.action_deploy()
+                    line = self.env._("%(name)s: deploying version %(number)s.", name=deployment.display_name,
+                                      number=number)
+                except UserError as refusal:
+                    line = self.env._(
+                        "%(name)s: version %(number)s recorded, not deployed: %(reason)s",
+                        name=deployment.display_name, number=number, reason=str(refusal),
+                    )
+            deployment.message_post(body=self.env._("Push of %(commit)s to %(branch)s. %(outcome)s",
+                                                    commit=commit[:12], branch=deployment.branch, outcome=line))
+            lines.append(line)
         return lines
 
     def action_open_versions(self):

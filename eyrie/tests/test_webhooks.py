@@ -95,6 +95,7 @@ class TestWebhooks(EyrieCase, HttpCase):
         response = self.push("f" * 40, delivery="deploy")
         self.assertEqual(response.status_code, 200)
         self.assertIn(f"deploying version {self.web.current_version_id.number}", response.text)
+        self.assertIn(f"Push of {'f' * 12} to main.", self.web.message_ids[0].body)
         self.assertEqual(self.web.state, "deploy")
 
     def test_rate_limit(self):
