@@ -93,6 +93,35 @@ def resolve_branch(remote, branch, timeout=30):
     raise GitError(f"the repository has no branch {branch!r}")
 
 
+def changed_modules(remote, branch, old, new, timeout=120):
+    """The Odoo modules (top-level folders with a ``__manifest__.py`` at ``new``) that differ
+    between commits ``old`` and ``new`` of ``branch``; every module of ``new`` when ``old`` is not in
+    the branch's history (a first deploy, a force push). Only commits and trees are fetched
+    (``--filter=blob:none``), not the files' contents. Raises :class:`GitError`."""
+    with tempfile.TemporaryDirectory(prefix="eyrie-repo-") as repo:
+        def git(*args):
+            result = _git(remote, ["-C", repo, *args], timeout)
+            if result.returncode:
+                raise GitError(_failure(result.stderr, remote))
+            return result.stdout
+
+        git("init", "-q", "--bare")
+        git("remote", "add", "origin", remote.url)
+        git("fetch", "-q", "--filter=blob:none", "--no-tags", "origin", f"+refs/heads/{branch}:refs/heads/{branch}")
+        if not _SHA.fullmatch(new) or _git(remote, ["-C", repo, "cat-file", "-e", f"{new}^{{commit}}"],
+                                           timeout).returncode:
+            raise GitError(f"commit {new} is not in branch {branch!r}")
+        modules = {path.split("/")[0] for path in git("ls-tree", "-r", "--name-only", new).split("\n")
+                   if path.count("/") == 1 and path.endswith("/__manifest__.py")}
+        known = _SHA.fullmatch(old or "") and not _git(
+            remote, ["-C", repo, "merge-base", "--is-ancestor", old, new], timeout,
+        ).returncode
+        if not known:
+            return sorted(modules)
+        changed = git("diff", "--name-only", "--no-renames", old, new).split("\n")
+        return sorted(modules & {path.split("/")[0] for path in changed if "/" in path})
+
+
 def _git(remote, args, timeout):
     with tempfile.TemporaryDirectory(prefix="eyrie-git-") as home:
         home = Path(home)

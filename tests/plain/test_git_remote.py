@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from eyrie.git_remote import GitError, Remote, resolve_branch
+from eyrie.git_remote import GitError, Remote, changed_modules, resolve_branch
 from tests.git_server import GitServer
 
 TOKEN = "glpat-s3cret-token-value"
@@ -94,3 +94,25 @@ def _fake_git(tmp_path, trace):
     fake.write_text(f"#!/bin/sh\ntouch {trace}\nexit 1\n")
     fake.chmod(0o755)
     return bin_dir
+
+
+def test_changed_modules_are_the_addons_a_commit_changed(remote):
+    work = remote.repository("modules")
+    origin = Remote(f"{remote.url}/modules.git", token=TOKEN)
+    manifest = "{'name': 'x'}"
+    first = remote.commit(work, "two modules", files={
+        "sale_x/__manifest__.py": manifest, "sale_x/models.py": "a", "stock_y/__manifest__.py": manifest,
+        "README.md": "hello", "docs/index.md": "no manifest here",
+    })
+    assert changed_modules(origin, "main", "", first) == ["sale_x", "stock_y"]  # first deploy: all
+    second = remote.commit(work, "sale changes", files={"sale_x/models.py": "b", "docs/index.md": "x",
+                                                         "README.md": "bye"})
+    assert changed_modules(origin, "main", first, second) == ["sale_x"]
+    third = remote.commit(work, "a new module", files={"crm_z/__manifest__.py": manifest})
+    assert changed_modules(origin, "main", first, third) == ["crm_z", "sale_x"]
+    # A commit the branch does not have (history rewritten): every module.
+    assert changed_modules(origin, "main", "1" * 40, third) == ["crm_z", "sale_x", "stock_y"]
+    with pytest.raises(GitError, match="is not in branch"):
+        changed_modules(origin, "main", first, "2" * 40)
+    with pytest.raises(GitError, match="refused the credentials"):
+        changed_modules(Remote(origin.url, token="nope"), "main", first, third)
