@@ -176,10 +176,7 @@ class EyrieDeployment(models.Model):
         ))
         active = self.env["eyrie.job"].search([("deployment_id", "in", self.ids), ("state", "in", tuple(runs.ACTIVE))])
         if active:
-            raise UserError(self.env._(
-                "%(name)s already has a run in progress (%(run)s): wait for it to end, or cancel it.",
-                name=active[0].deployment_id.display_name, run=active[0].display_name,
-            ))
+            raise UserError(active[0]._in_progress_message())
 
     def _k8s_spec(self, cluster, version=None):
         """What this deployment is on ``cluster`` at ``version`` (by default the current one), for
@@ -233,10 +230,7 @@ class EyrieDeployment(models.Model):
             failed = latest[deployment].filtered(lambda job: job.state == runs.FAILED)
             blocking = False
             if active:
-                blocking = self.env._(
-                    "%(name)s has a run in progress (%(run)s): wait for it to end, or cancel it.",
-                    name=deployment.display_name, run=active[0].display_name,
-                )
+                blocking = active[0]._in_progress_message()
             elif failed:
                 blocking = self.env._(
                     "%(run)s failed at the step “%(step)s”: resume it (from that step), retry it (from its "

@@ -93,6 +93,12 @@ class EyrieJob(models.Model):
         self.write({"state": runs.FAILED, "date_end": fields.Datetime.now()})
         self._notify()
 
+    def _in_progress_message(self):
+        return self.env._(
+            "%(name)s already has a run in progress (%(run)s): wait for it to end, or cancel it.",
+            name=self.deployment_id.display_name, run=self.display_name,
+        )
+
     def _notify(self):
         """Tell the web clients showing these runs that they changed (they reload what they show):
         the backend of Eyrie users, and the pages of each deployment (``eyrie.deployment/<id>``,
