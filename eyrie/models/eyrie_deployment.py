@@ -190,13 +190,19 @@ class EyrieDeployment(models.Model):
             self._raise_namespace_taken(seen[namespace], self.browse(other_id))
 
     def _raise_namespace_taken(self, deployment, other):
-        other = other.with_context(active_test=False)
-        # Another project's deployment is not the user's business: its name stays untold.
-        name = other.sudo().display_name if other.has_access("read") else self.env._("a deployment of another project")
+        # A deployment the user may not read (the portal acts in sudo: asked as the user) stays untold.
+        if other.with_user(self.env.uid).with_context(active_test=False).has_access("read"):
+            other = other.sudo()
+            holder = self.env._(
+                "the deployment %(other)s of %(project)s / %(group)s",
+                other=other.name, project=other.project_id.name, group=other.group_id.name,
+            )
+        else:
+            holder = self.env._("a deployment of another project")
         raise UserError(self.env._(
-            "%(name)s would get the namespace %(namespace)s, which %(other)s already has: give it another "
+            "%(name)s would get the namespace %(namespace)s, which %(holder)s already has: give it another "
             "short name.",
-            name=deployment.name, namespace=deployment.namespace, other=name,
+            name=deployment.name, namespace=deployment.namespace, holder=holder,
         ))
 
     # ------------------------------------------------------------------

@@ -3,3 +3,4 @@ from . import test_fuzz
 from . import test_lifecycle
 from . import test_validation
 from . import test_versions
+from . import test_namespaces
