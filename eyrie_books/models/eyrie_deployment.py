@@ -259,10 +259,8 @@ class EyrieDeployment(models.Model):
                 raise UserError(reason)
 
     def _latest_failed_jobs(self):
-        jobs = self.env["eyrie.job"]
-        for deployment, latest in self._latest_jobs().items():
-            jobs |= latest.filtered(lambda job: job.state == runs.FAILED)
-        return jobs.with_env(self.env)
+        jobs = self.env["eyrie.job"].union(*self._latest_jobs().values())
+        return jobs.filtered(lambda job: job.state == runs.FAILED).with_env(self.env)
 
     def action_resume(self):
         """Run the failed runs of the latest move again, each from its failed step."""
@@ -277,10 +275,8 @@ class EyrieDeployment(models.Model):
     def action_cancel(self):
         """Cancel the failed or running runs of the latest move (see ``eyrie.job.action_cancel``)."""
         self._check_run_action("cancel")
-        jobs = self.env["eyrie.job"]
-        for latest in self._latest_jobs().values():
-            jobs |= latest.filtered(lambda job: job.state not in runs.FINAL)
-        return jobs.with_env(self.env).action_cancel()
+        jobs = self.env["eyrie.job"].union(*self._latest_jobs().values())
+        return jobs.filtered(lambda job: job.state not in runs.FINAL).with_env(self.env).action_cancel()
 
     def action_open_running_job(self):
         """The badge of a card: the steps of the current (or latest) run."""

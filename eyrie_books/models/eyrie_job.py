@@ -45,8 +45,9 @@ class EyrieJob(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            if not vals.get("version_id"):
-                vals["version_id"] = self.env["eyrie.deployment"].browse(vals.get("deployment_id")).current_version_id.id
+            if not vals.get("version_id"):  # by default, what the deployment is set to run now
+                deployment = self.env["eyrie.deployment"].browse(vals.get("deployment_id"))
+                vals["version_id"] = deployment.current_version_id.id
         return super().create(vals_list)
 
     @api.depends("step_ids.state", "step_ids.error")

@@ -105,7 +105,8 @@ class TestRuns(BooksCase):
         self.run_queue()
         failed = deployment.job_ids
         deployment.settings = '{"db_secret": "x-pguser-odoo"}'
-        with self.assertRaisesRegex(UserError, "failed at the step “Create namespace”: resume it .* retry it .* cancel it"):
+        refused = "failed at the step “Create namespace”: resume it .* retry it .* cancel it"
+        with self.assertRaisesRegex(UserError, refused):
             deployment.action_deploy()
         self.assertEqual((deployment.state, failed.state, len(deployment.job_ids)), ("initialize", "failed", 1))
         actions = {action["action"]: action for action in deployment.get_available_actions()[0]["actions"]}
