@@ -171,6 +171,14 @@ class EyrieDeployment(models.Model):
                         namespace=deployment.namespace,
                     ))
 
+    @api.model
+    def _namespaces_in_use(self, field, records):
+        """The deployments (archived ones too) of ``records`` through ``field`` that have left Draft:
+        their namespaces are in use, and what makes them can no longer change."""
+        return self.sudo().with_context(active_test=False).search(
+            [(field, "in", records.ids), ("state", "!=", lifecycle.DRAFT)],
+        )
+
     def _check_namespace_free(self):
         """Refuse namespaces that another deployment has, naming it. Called after a change, before
         it is flushed: the other rows are read from the database, where the unique index on the

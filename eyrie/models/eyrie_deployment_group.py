@@ -51,15 +51,9 @@ class EyrieDeploymentGroup(models.Model):
             group.deployment_count = counts.get(group, 0)
 
     def _compute_namespace_locked(self):
-        locked = self._namespace_users()
+        locked = self.env["eyrie.deployment"]._namespaces_in_use("group_id", self).group_id
         for group in self:
-            group.namespace_locked = group in locked.group_id
-
-    def _namespace_users(self):
-        """The deployments of these groups (archived ones too) whose namespace is in use."""
-        return self.env["eyrie.deployment"].sudo().with_context(active_test=False).search(
-            [("group_id", "in", self.ids), ("state", "!=", "draft")],
-        )
+            group.namespace_locked = group in locked
 
     def write(self, vals):
         moves = [name for name in ("slug", "project_id") if name in vals]
@@ -84,7 +78,7 @@ class EyrieDeploymentGroup(models.Model):
 
     def _check_namespace_fields(self, vals, names):
         """Refuse to move the namespaces of deployments that have left Draft."""
-        for group in self._namespace_users().group_id:
+        for group in self.env["eyrie.deployment"]._namespaces_in_use("group_id", self).group_id:
             current = group._convert_to_write({name: group[name] for name in names})
             changed = [name for name in names if vals[name] != current[name]]
             if changed:

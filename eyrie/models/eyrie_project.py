@@ -36,19 +36,13 @@ class EyrieProject(models.Model):
             project.deployment_count = deployments.get(project, 0)
 
     def _compute_namespace_locked(self):
-        locked = self._namespace_users()
+        locked = self.env["eyrie.deployment"]._namespaces_in_use("project_id", self).project_id
         for project in self:
-            project.namespace_locked = project in locked.project_id
-
-    def _namespace_users(self):
-        """The deployments of these projects (archived ones too) whose namespace is in use."""
-        return self.env["eyrie.deployment"].sudo().with_context(active_test=False).search(
-            [("project_id", "in", self.ids), ("state", "!=", "draft")],
-        )
+            project.namespace_locked = project in locked
 
     def write(self, vals):
         if "slug" in vals:
-            for project in self._namespace_users().project_id:
+            for project in self.env["eyrie.deployment"]._namespaces_in_use("project_id", self).project_id:
                 if project.slug != vals["slug"]:
                     raise UserError(self.env._(
                         "The short name of the project %(project)s can no longer change: deployments of the "
