@@ -83,7 +83,10 @@ class EyrieDeployment(models.Model):
     @api.depends("state", "allow_drop")
     @api.depends_context("uid")
     def _compute_available_actions(self):
-        for deployment, actions in zip(self, self.get_available_actions(), strict=True):
+        saved = self.filtered("id")  # a record being created in a form has no action yet
+        for field in ("blocked_reason", *(f"can_{key}" for key in self._action_labels())):
+            (self - saved)[field] = False
+        for deployment, actions in zip(saved, saved.get_available_actions(), strict=True):
             by_key = {action["action"]: action for action in actions["actions"]}
             for key, action in by_key.items():
                 deployment[f"can_{key}"] = action["available"]
