@@ -2,6 +2,7 @@
 kmock API server, and reading what their runs and steps say."""
 
 import time
+import xml.parsers.expat
 import xmlrpc.client
 
 from eyrie_books.k8s.tests.kmock_server import TOKEN
@@ -9,8 +10,9 @@ from eyrie_books.k8s.tests.kmock_server import TOKEN
 # The status of a rolled-out Deployment of one replica, as its controllers would write it.
 READY = {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1}
 
-# What the client of a test sees while the server is down or restarting.
-CONNECTION_ERRORS = (OSError, xmlrpc.client.ProtocolError)
+# What the client of a test sees while the server is down or restarting (killed while answering,
+# it leaves an empty body, which the XML-RPC parser refuses).
+CONNECTION_ERRORS = (OSError, xmlrpc.client.ProtocolError, xml.parsers.expat.ExpatError)
 
 
 def unique(name):

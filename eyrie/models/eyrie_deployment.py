@@ -1,17 +1,22 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .. import lifecycle
 from ..naming import check_git_ref, check_image_reference, clip_label
 
-# Changing any of these makes a new deployment version.
-VERSIONED_FIELDS = ("repository_id", "branch", "image", "commit_ref", "scope_id", "cluster_ids")
+# Fields of a deployment that must not change once it has left Draft: they make its namespace.
+FROZEN_FIELDS = ("group_id", "slug")
 
 # Only _change_state holds this: an RPC context (JSON) cannot carry it, and sudo() does not grant it.
 _STATE_CHANGE = object()
 
 
 class EyrieDeployment(models.Model):
+    """A running instance of a group. Fields declared with ``versioned=True`` make a new
+    ``eyrie.deployment.version`` when they change (the version model holds a field of the same
+    name), and a run applies the version it was started with."""
+
     _name = "eyrie.deployment"
     _description = "Deployment"
     _inherit = ["eyrie.slug.mixin", "mail.thread", "mail.activity.mixin"]
@@ -34,16 +39,16 @@ class EyrieDeployment(models.Model):
         lifecycle.STATES, default=lifecycle.DRAFT, required=True, readonly=True, copy=False,
         index=True, tracking=True,
     )
-    scope_id = fields.Many2one("eyrie.scope", required=True, ondelete="restrict", tracking=True)
+    scope_id = fields.Many2one("eyrie.scope", required=True, ondelete="restrict", tracking=True, versioned=True)
     allow_drop = fields.Boolean(related="scope_id.allow_drop")
     cluster_ids = fields.Many2many(
         "eyrie.cluster", "eyrie_deployment_cluster_rel", "deployment_id", "cluster_id",
-        string="Clusters", tracking=True,
+        string="Clusters", tracking=True, versioned=True,
     )
-    repository_id = fields.Many2one("eyrie.repository", ondelete="restrict", tracking=True)
-    branch = fields.Char(tracking=True)
-    image = fields.Char(tracking=True, help="Container image reference, e.g. ghcr.io/acme/odoo:19.0")
-    commit_ref = fields.Char(string="Commit Ref", tracking=True, help="Commit SHA or tag to run.")
+    repository_id = fields.Many2one("eyrie.repository", ondelete="restrict", tracking=True, versioned=True)
+    branch = fields.Char(tracking=True, versioned=True)
+    image = fields.Char(tracking=True, versioned=True, help="Container image reference, e.g. ghcr.io/acme/odoo:19.0")
+    commit_ref = fields.Char(string="Commit Ref", tracking=True, versioned=True, help="Commit SHA or tag to run.")
     deploy_on_push = fields.Boolean(
         string="Deploy on Push", tracking=True,
         help="A push to the branch (through the repository's webhook) records its commit as a new version and "
@@ -51,23 +56,46 @@ class EyrieDeployment(models.Model):
     )
     namespace = fields.Char(
         compute="_compute_namespace", store=True,
-        help="Kubernetes namespace (each cluster may add its prefix).",
+        help="Kubernetes namespace (each cluster may add its prefix); no two deployments share one.",
     )
     version_ids = fields.One2many("eyrie.deployment.version", "deployment_id", string="Versions")
     current_version_id = fields.Many2one("eyrie.deployment.version", readonly=True, copy=False)
     version_count = fields.Integer(compute="_compute_version_count")
+    # What get_available_actions says, for the buttons of the views (one field per action).
+    can_initialize = fields.Boolean(compute="_compute_available_actions")
+    can_deploy = fields.Boolean(compute="_compute_available_actions")
+    can_redeploy = fields.Boolean(compute="_compute_available_actions")
+    can_pause = fields.Boolean(compute="_compute_available_actions")
+    can_drop = fields.Boolean(compute="_compute_available_actions")
+    blocked_reason = fields.Text(
+        compute="_compute_available_actions", help="Why the next move of the lifecycle is not possible now.",
+    )
 
     _order_idx = models.Index("(sequence, name, id)")
     _name_uniq = models.Constraint("UNIQUE(group_id, name)", "A deployment with this name exists in the group.")
     _slug_uniq = models.Constraint(
         "UNIQUE(group_id, slug)", "Another deployment of the group already has this short name.",
     )
+    # Every cluster adds the same prefix to every namespace: unique here, unique on each cluster.
+    _namespace_uniq = models.UniqueIndex("(namespace)", "Another deployment already has this namespace.")
 
     @api.depends("slug", "group_id.slug", "project_id.slug")
     def _compute_namespace(self):
         for deployment in self:
             parts = (deployment.project_id.slug, deployment.group_id.slug, deployment.slug)
             deployment.namespace = clip_label("-".join(parts)) if all(parts) else False
+
+    @api.depends("state", "allow_drop")
+    @api.depends_context("uid")
+    def _compute_available_actions(self):
+        saved = self.filtered("id")  # a record being created in a form has no action yet
+        for field in ("blocked_reason", *(f"can_{key}" for key in self._action_labels())):
+            (self - saved)[field] = False
+        for deployment, actions in zip(saved, saved.get_available_actions(), strict=True):
+            by_key = {action["action"]: action for action in actions["actions"]}
+            for key, action in by_key.items():
+                deployment[f"can_{key}"] = action["available"]
+            deployment.blocked_reason = actions["blocked_reason"]
 
     @api.depends("version_ids")
     def _compute_version_count(self):
@@ -98,6 +126,9 @@ class EyrieDeployment(models.Model):
                         value=deployment[field], field=self._fields[field].string, reason=reason,
                     ))
 
+    def _valid_field_parameter(self, field, name):
+        return name == "versioned" or super()._valid_field_parameter(field, name)
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
@@ -109,6 +140,7 @@ class EyrieDeployment(models.Model):
                     raise UserError(self.env._("A deployment takes its type from its group."))
                 del vals["type"]
         deployments = super().create(vals_list)
+        deployments._check_namespace_free()
         deployments._record_versions()
         return deployments
 
@@ -121,26 +153,86 @@ class EyrieDeployment(models.Model):
             raise UserError(self.env._(
                 "A deployment takes its type from its group; change the group's type instead."
             ))
-        if "slug" in vals and any(
-            deployment.state != lifecycle.DRAFT and deployment.slug != vals["slug"] for deployment in self
-        ):
-            raise UserError(self.env._(
-                "The short name of a deployment can change only in Draft: its namespace is already in use."
-            ))
+        self._check_frozen(vals)
         vals.pop("type", None)
         result = super().write(vals)
-        if any(field in vals for field in VERSIONED_FIELDS):
+        if any(name in vals for name in FROZEN_FIELDS):
+            self._check_namespace_free()
+        if any(name in vals for name in self._versioned_fields()):
             self._record_versions()
         return result
+
+    # ------------------------------------------------------------------
+    # Namespaces
+    # ------------------------------------------------------------------
+
+    def _check_frozen(self, vals):
+        """Refuse to change the fields that make the namespace of a deployment past Draft."""
+        for deployment in self.filtered(lambda deployment: deployment.state != lifecycle.DRAFT):
+            current = deployment._convert_to_write({name: deployment[name] for name in FROZEN_FIELDS})
+            for name in FROZEN_FIELDS:
+                if name in vals and vals[name] != current[name]:
+                    raise UserError(self.env._(
+                        "The %(field)s of %(name)s can change only in Draft: its namespace %(namespace)s is in "
+                        "use on its clusters.",
+                        field=self._fields[name].string, name=deployment.display_name,
+                        namespace=deployment.namespace,
+                    ))
+
+    @api.model
+    def _namespaces_in_use(self, field, records):
+        """The deployments (archived ones too) of ``records`` through ``field`` that have left Draft:
+        their namespaces are in use, and what makes them can no longer change."""
+        return self.sudo().with_context(active_test=False).search(
+            [(field, "in", records.ids), ("state", "!=", lifecycle.DRAFT)],
+        )
+
+    def _check_namespace_free(self):
+        """Refuse namespaces that another deployment has, naming it. Called after a change, before
+        it is flushed: the other rows are read from the database, where the unique index on the
+        namespace is the guarantee (this check only makes its message say which deployment)."""
+        seen = {}
+        for deployment in self.filtered("namespace"):
+            other = seen.setdefault(deployment.namespace, deployment)
+            if other != deployment:
+                self._raise_namespace_taken(deployment, other)
+        if not seen:
+            return
+        rows = self.env.execute_query(SQL(
+            "SELECT namespace, id FROM eyrie_deployment WHERE namespace IN %s AND id NOT IN %s",
+            tuple(seen), tuple(self.ids) or (0,),
+        ))
+        for namespace, other_id in rows:
+            self._raise_namespace_taken(seen[namespace], self.browse(other_id))
+
+    def _raise_namespace_taken(self, deployment, other):
+        # A deployment the user may not read (the portal acts in sudo: asked as the user) stays untold.
+        if other.with_user(self.env.uid).with_context(active_test=False).has_access("read"):
+            other = other.sudo()
+            holder = self.env._(
+                "the deployment %(other)s of %(project)s / %(group)s",
+                other=other.name, project=other.project_id.name, group=other.group_id.name,
+            )
+        else:
+            holder = self.env._("a deployment of another project")
+        raise UserError(self.env._(
+            "%(name)s would get the namespace %(namespace)s, which %(holder)s already has: give it another "
+            "short name.",
+            name=deployment.name, namespace=deployment.namespace, holder=holder,
+        ))
 
     # ------------------------------------------------------------------
     # Versions
     # ------------------------------------------------------------------
 
+    def _versioned_fields(self):
+        """The fields declared ``versioned=True``: a new version records them when one changes."""
+        return [name for name, field in self._fields.items() if getattr(field, "versioned", False)]
+
     def _version_values(self, record):
         """The versioned fields of a deployment or a version, comparable with ==."""
         values = {}
-        for name in VERSIONED_FIELDS:
+        for name in self._versioned_fields():
             value = record[name]
             if isinstance(value, models.BaseModel):
                 value = tuple(sorted(value.ids))
@@ -154,7 +246,7 @@ class EyrieDeployment(models.Model):
             return self.env._("First version")
         lines = []
         old_values, new_values = self._version_values(previous), self._version_values(self)
-        for name in VERSIONED_FIELDS:
+        for name in self._versioned_fields():
             if old_values[name] == new_values[name]:
                 continue
             before, after = previous[name], self[name]
@@ -171,7 +263,7 @@ class EyrieDeployment(models.Model):
             current = deployment.current_version_id
             if current and self._version_values(current) == self._version_values(deployment):
                 continue
-            vals = deployment._convert_to_write({name: deployment[name] for name in VERSIONED_FIELDS})
+            vals = deployment._convert_to_write({name: deployment[name] for name in self._versioned_fields()})
             vals.update(
                 deployment_id=deployment.id,
                 number=(current.number or 0) + 1,
@@ -188,29 +280,110 @@ class EyrieDeployment(models.Model):
     # State lifecycle
     # ------------------------------------------------------------------
 
-    def _change_state(self, target):
+    def _change_state(self, target, restore=False):
         """Move every deployment of ``self`` to ``target``, or none of them.
 
-        The only way the state changes: it checks the move against ``lifecycle.TARGETS`` and the
-        scope's ``allow_drop``, then writes with the token that ``write`` asks for ``state``.
+        The only way the state changes: it checks the move with ``_available_actions`` (the
+        lifecycle table, the scope's ``allow_drop``, and what the runs say), writes with the token
+        that ``write`` asks for ``state``, then runs the book of the move. With ``restore``, the move
+        undoes a cancelled one (``lifecycle.RESTORES``) and runs nothing.
         """
         labels = dict(self._fields["state"]._description_selection(self.env))
+        previous = {deployment.id: deployment.state for deployment in self}
         for deployment in self:
-            if not lifecycle.allowed(deployment.state, target):
-                raise UserError(self.env._(
-                    "Cannot move %(name)s from %(state)s to %(target)s.",
-                    name=deployment.display_name, state=labels[deployment.state], target=labels[target],
-                ))
-            if target == lifecycle.DROP and not deployment.allow_drop:
-                raise UserError(self.env._(
-                    "Cannot drop %(name)s: its scope %(scope)s does not allow dropping.",
-                    name=deployment.display_name, scope=deployment.scope_id.display_name,
-                ))
+            if restore:
+                if not lifecycle.restorable(deployment.state, target):
+                    raise UserError(self.env._(
+                        "Cannot return %(name)s from %(state)s to %(target)s.",
+                        name=deployment.display_name, state=labels[deployment.state], target=labels[target],
+                    ))
+                continue
+            reason = deployment._available_actions()[deployment][lifecycle.action_key(deployment.state, target)]
+            if reason:
+                raise UserError(reason)
         self.with_context(eyrie_state_change=_STATE_CHANGE).write({"state": target})
-        self._action_run_book(lifecycle.ACTIONS[target])
+        if not restore:
+            self._action_run_book(lifecycle.ACTIONS[target], previous)
 
-    def _action_run_book(self, action):
-        """Hook called after a state change; ``eyrie_books`` runs the group's book for ``action``."""
+    def _action_run_book(self, action, previous):
+        """Hook called after a state change; ``eyrie_books`` runs the group's book for ``action``.
+        ``previous`` maps each deployment's id to its state before the move."""
+
+    # ------------------------------------------------------------------
+    # Available actions
+    # ------------------------------------------------------------------
+
+    def _action_labels(self):
+        """{action key: (button label, method)}, in the order the buttons show."""
+        _ = self.env._
+        return {
+            "initialize": (_("Initialize"), "action_initialize"),
+            "deploy": (_("Deploy"), "action_deploy"),
+            "redeploy": (_("Re-deploy"), "action_deploy"),
+            "pause": (_("Pause"), "action_pause"),
+            "drop": (_("Drop"), "action_drop"),
+        }
+
+    def _available_actions(self):
+        """{deployment: {action key: False where available, else the reason it is not}}, by the
+        lifecycle table and the scope; ``eyrie_books`` adds what the runs say, and under
+        ``"blocked"`` why the lifecycle waits. Access rights are not checked here (see
+        ``get_available_actions``)."""
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        result = {}
+        for deployment in self:
+            reasons = result[deployment] = {}
+            for key, target in lifecycle.ACTION_TARGETS.items():
+                if key == "redeploy" and deployment.state != lifecycle.DEPLOY:
+                    reasons[key] = self.env._(
+                        "Only a deployed deployment can be re-deployed (%(name)s is in %(state)s).",
+                        name=deployment.display_name, state=labels[deployment.state],
+                    )
+                elif key == "deploy" and deployment.state == lifecycle.DEPLOY:
+                    reasons[key] = self.env._("%(name)s is deployed: re-deploy it.", name=deployment.display_name)
+                elif not lifecycle.allowed(deployment.state, target):
+                    reasons[key] = self.env._(
+                        "Cannot move %(name)s from %(state)s to %(target)s.",
+                        name=deployment.display_name, state=labels[deployment.state], target=labels[target],
+                    )
+                elif target == lifecycle.DROP and not deployment.allow_drop:
+                    reasons[key] = self.env._(
+                        "Cannot drop %(name)s: its scope %(scope)s does not allow dropping.",
+                        name=deployment.display_name, scope=deployment.scope_id.display_name,
+                    )
+                else:
+                    reasons[key] = False
+        return result
+
+    def get_available_actions(self):
+        """Which actions the current user may take on each deployment, and why not the others.
+
+        The one answer the backend buttons, the kanban card, the portal page and RPC clients use.
+        Returns, for each deployment of ``self`` in order, ``{"id", "blocked_reason", "actions"}``
+        where ``actions`` is a list of ``{"action", "label", "method", "available", "reason"}``
+        (``method`` is the public method that takes the action).
+        """
+        writable = self._filtered_access("write")
+        availability = self._available_actions()
+        labels = self._action_labels()
+        result = []
+        for deployment in self:
+            reasons = availability[deployment]
+            denied = deployment not in writable and self.env._("You may not change %(name)s.",
+                                                               name=deployment.display_name)
+            result.append({
+                "id": deployment.id,
+                "blocked_reason": reasons.get("blocked") or False,
+                "actions": [{
+                    "action": key, "label": label, "method": method,
+                    "available": not (denied or reasons[key]), "reason": denied or reasons[key] or False,
+                } for key, (label, method) in labels.items()],
+            })
+        return result
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
 
     def action_initialize(self):
         self._change_state(lifecycle.INITIALIZE)

@@ -32,6 +32,11 @@ class EyrieDeploymentGroup(models.Model):
     )
     deployment_ids = fields.One2many("eyrie.deployment", "group_id", string="Deployments")
     deployment_count = fields.Integer(compute="_compute_deployment_count")
+    namespace_locked = fields.Boolean(
+        compute="_compute_namespace_locked",
+        help="A deployment of the group has left Draft: its namespace, made of the project's and the group's "
+             "short names, is in use.",
+    )
 
     _slug_uniq = models.Constraint(
         "UNIQUE(project_id, slug)", "Another group of this project already has this short name.",
@@ -45,7 +50,15 @@ class EyrieDeploymentGroup(models.Model):
         for group in self:
             group.deployment_count = counts.get(group, 0)
 
+    def _compute_namespace_locked(self):
+        locked = self.env["eyrie.deployment"]._namespaces_in_use("group_id", self).group_id
+        for group in self:
+            group.namespace_locked = group in locked
+
     def write(self, vals):
+        moves = [name for name in ("slug", "project_id") if name in vals]
+        if moves:
+            self._check_namespace_fields(vals, moves)
         if "type" in vals:
             moved = self.filtered(lambda group: group.type != vals["type"])
             deployments = self.env["eyrie.deployment"].with_context(active_test=False).search_count(
@@ -56,7 +69,24 @@ class EyrieDeploymentGroup(models.Model):
                     "The type of a group cannot change once it has deployments: "
                     "their clusters run what the type says."
                 ))
-        return super().write(vals)
+        result = super().write(vals)
+        if moves:
+            self.env["eyrie.deployment"].with_context(active_test=False).search(
+                [("group_id", "in", self.ids)],
+            )._check_namespace_free()
+        return result
+
+    def _check_namespace_fields(self, vals, names):
+        """Refuse to move the namespaces of deployments that have left Draft."""
+        for group in self.env["eyrie.deployment"]._namespaces_in_use("group_id", self).group_id:
+            current = group._convert_to_write({name: group[name] for name in names})
+            changed = [name for name in names if vals[name] != current[name]]
+            if changed:
+                raise UserError(self.env._(
+                    "The %(field)s of the group %(group)s can no longer change: deployments of the group have "
+                    "left Draft, and their namespaces are in use on their clusters.",
+                    field=self._fields[changed[0]].string, group=group.display_name,
+                ))
 
     def action_open_deployments(self):
         self.ensure_one()

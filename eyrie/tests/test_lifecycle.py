@@ -1,4 +1,5 @@
 from odoo.exceptions import UserError
+from odoo.tests import Form
 
 from odoo.addons.eyrie import lifecycle
 
@@ -126,3 +127,11 @@ class TestLifecycle(EyrieCase):
         deployment.action_initialize()
         with self.assertRaisesRegex(UserError, "only in Draft"):
             deployment.slug = "other"
+
+    def test_the_form_of_a_new_deployment_offers_no_action(self):
+        with Form(self.env["eyrie.deployment"]) as form:
+            form.name = "from the form"
+            form.group_id = self.groups["none"]
+            form.scope_id = self.dev
+            self.assertFalse(form.can_initialize)
+        self.assertTrue(form.record.can_initialize)

@@ -5,4 +5,5 @@ from . import eyrie_deployment_group
 from . import eyrie_job
 from . import eyrie_job_step
 from . import eyrie_deployment
+from . import eyrie_deployment_version
 from . import queue_job

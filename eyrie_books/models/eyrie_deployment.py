@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from odoo.addons.eyrie import lifecycle
 from odoo.addons.eyrie.naming import DNS_LABEL_MAX
 
 from .. import runs
@@ -21,11 +22,13 @@ class EyrieDeployment(models.Model):
     _slug_max_length = DNS_LABEL_MAX - max(map(len, NAME_SUFFIXES))
     _slug_lead = "d"
 
-    replicas = fields.Integer(default=1, tracking=True, help="Pods of the workload (instances of a database cluster).")
-    port = fields.Integer(help="Port the container listens on (generic deployments).")
-    storage_size = fields.Char(default="1Gi", help="Volume size, e.g. 10Gi.")
+    replicas = fields.Integer(
+        default=1, tracking=True, versioned=True, help="Pods of the workload (instances of a database cluster).",
+    )
+    port = fields.Integer(versioned=True, help="Port the container listens on (generic deployments).")
+    storage_size = fields.Char(default="1Gi", versioned=True, help="Volume size, e.g. 10Gi.")
     settings = fields.Text(
-        default="{}",
+        default="{}", versioned=True,
         help="Type-specific settings as a JSON object, e.g. {\"db_secret\": \"shop-db-pguser-odoo\"} for Odoo.",
     )
     job_ids = fields.One2many("eyrie.job", "deployment_id", string="Runs")
@@ -36,6 +39,17 @@ class EyrieDeployment(models.Model):
              "failed while any has failed.",
     )
     run_error = fields.Text(compute="_compute_run_error")
+    live_job_ids = fields.Many2many(
+        "eyrie.job", compute="_compute_live", string="Live",
+        help="On each cluster, the latest Initialize or Deploy run that finished: the version it applied runs there.",
+    )
+    pending_changes = fields.Boolean(
+        compute="_compute_live", search="_search_pending_changes",
+        help="A cluster runs another version than the current one: Re-deploy rolls the current one out.",
+    )
+    can_resume = fields.Boolean(compute="_compute_available_actions")
+    can_retry = fields.Boolean(compute="_compute_available_actions")
+    can_cancel = fields.Boolean(compute="_compute_available_actions")
 
     def _latest_runs(self):
         """{deployment id: [(run id, state)]}: the latest run on each of its clusters, read in one
@@ -71,6 +85,47 @@ class EyrieDeployment(models.Model):
                 for job in failed if job.deployment_id == deployment
             ) or False
 
+    def _live_runs_query(self, deployment_ids=None):
+        """The live run of each deployment on each of its clusters: the latest Initialize or Deploy
+        run that finished, unless a Drop finished after it (then nothing is live there)."""
+        self.env["eyrie.job"].flush_model(["deployment_id", "cluster_id", "state", "action", "version_id"])
+        return SQL(
+            """SELECT deployment_id, cluster_id, id, version_id FROM (
+                   SELECT DISTINCT ON (job.deployment_id, job.cluster_id)
+                          job.deployment_id, job.cluster_id, job.id, job.version_id, job.action
+                     FROM eyrie_job job
+                     JOIN eyrie_deployment_cluster_rel rel
+                       ON rel.deployment_id = job.deployment_id AND rel.cluster_id = job.cluster_id
+                    WHERE job.state = 'done' AND job.action IN ('init', 'deploy', 'drop') %s
+                 ORDER BY job.deployment_id, job.cluster_id, job.id DESC
+               ) latest WHERE action != 'drop'""",
+            SQL("AND job.deployment_id IN %s", tuple(deployment_ids) or (None,))
+            if deployment_ids is not None else SQL(),
+        )
+
+    @api.depends("job_ids.state", "current_version_id", "cluster_ids")
+    def _compute_live(self):
+        live = defaultdict(list)
+        for deployment_id, _cluster_id, job_id, version_id in self.env.execute_query(self._live_runs_query(self.ids)):
+            live[deployment_id].append((job_id, version_id))
+        for deployment in self:
+            deployment.live_job_ids = [job_id for job_id, _version in live[deployment.id]]
+            deployment.pending_changes = any(
+                version_id != deployment.current_version_id.id for _job, version_id in live[deployment.id]
+            )
+
+    def _search_pending_changes(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Pending changes can be searched only as true or false."))
+        self.flush_model(["current_version_id"])
+        pending = SQL(
+            """SELECT live.deployment_id FROM (%s) live JOIN eyrie_deployment deployment
+                   ON deployment.id = live.deployment_id
+                WHERE live.version_id IS DISTINCT FROM deployment.current_version_id""",
+            self._live_runs_query(),
+        )
+        return [("id", "in" if (operator == "=") == value else "not in", pending)]
+
     @api.constrains("settings")
     def _check_settings(self):
         for deployment in self:
@@ -87,8 +142,8 @@ class EyrieDeployment(models.Model):
     # Runs
     # ------------------------------------------------------------------
 
-    def _action_run_book(self, action):
-        super()._action_run_book(action)
+    def _action_run_book(self, action, previous):
+        super()._action_run_book(action, previous)
         self._check_no_active_run()
         for deployment in self:
             book = deployment.group_id[f"deployment_{action}_book_id"]
@@ -98,15 +153,17 @@ class EyrieDeployment(models.Model):
                     group=deployment.group_id.display_name,
                 ))
                 continue
-            if not deployment.cluster_ids:
+            version = deployment.current_version_id
+            if not version.cluster_ids:
                 raise UserError(self.env._("%(name)s has no cluster to run on.", name=deployment.display_name))
-            # A new action supersedes failed runs: they can no longer be resumed.
-            deployment.job_ids.filtered(lambda job: job.state == runs.FAILED).action_cancel()
+            # A Drop supersedes failed runs (the only move they allow): they can no longer be resumed.
+            deployment.job_ids.filtered(lambda job: job.state == runs.FAILED)._cancel_run()
             # Runs are written by the engine only: users read them, and act through the buttons.
+            # Each applies the version current now, whatever is edited while it runs.
             self.env["eyrie.job"].sudo().create([{
-                "deployment_id": deployment.id, "book_id": book.id,
-                "cluster_id": cluster.id, "dry_run": cluster.dry_run,
-            } for cluster in deployment.cluster_ids])._start()
+                "deployment_id": deployment.id, "book_id": book.id, "version_id": version.id,
+                "previous_state": previous[deployment.id], "cluster_id": cluster.id, "dry_run": cluster.dry_run,
+            } for cluster in version.cluster_ids])._start()
 
     def _check_no_active_run(self):
         """Refuse a second run while one is queued or running.
@@ -119,30 +176,107 @@ class EyrieDeployment(models.Model):
         ))
         active = self.env["eyrie.job"].search([("deployment_id", "in", self.ids), ("state", "in", tuple(runs.ACTIVE))])
         if active:
-            raise UserError(self.env._(
-                "%(name)s already has a run in progress (%(run)s): wait for it to end, or cancel it.",
-                name=active[0].deployment_id.display_name, run=active[0].display_name,
-            ))
+            raise UserError(active[0]._in_progress_message())
 
-    def _k8s_spec(self, cluster):
-        """What this deployment is on ``cluster``, for the Kubernetes layer (raises InvalidSpec)."""
+    def _k8s_spec(self, cluster, version=None):
+        """What this deployment is on ``cluster`` at ``version`` (by default the current one), for
+        the Kubernetes layer (raises InvalidSpec). Every step of a run builds its objects from this,
+        with the run's version: what is edited meanwhile waits for the next run."""
         self.ensure_one()
+        version = version or self.current_version_id
         namespace = cluster._namespace_for(self)
         return DeploymentSpec(
             name=self.slug,
             namespace=namespace,
             type=self.type,
-            image=self.image or "",
+            image=version.image or "",
             deployment_id=self.id,
-            version=str(self.current_version_id.number),
-            replicas=self.replicas,
+            version=str(version.number),
+            replicas=version.replicas,
             host=f"{namespace}.{cluster.ingress_domain}" if cluster.ingress_domain else "",
             ingress_class=cluster.ingress_class or "",
             storage_class=cluster.storage_class or "",
-            storage_size=self.storage_size or "1Gi",
-            port=self.port or None,
-            settings=json.loads(self.settings or "{}"),
+            storage_size=version.storage_size or "1Gi",
+            port=version.port or None,
+            settings=json.loads(version.settings or "{}"),
         )
+
+    # ------------------------------------------------------------------
+    # Available actions: what the runs add
+    # ------------------------------------------------------------------
+
+    def _action_labels(self):
+        _ = self.env._
+        return {
+            **super()._action_labels(),
+            "resume": (_("Resume"), "action_resume"),
+            "retry": (_("Retry"), "action_retry"),
+            "cancel": (_("Cancel Run"), "action_cancel"),
+        }
+
+    def _latest_jobs(self):
+        """{deployment: its latest run on each cluster}, read in one query for the batch."""
+        latest = self._latest_runs()
+        jobs = self.env["eyrie.job"].sudo().browse(job for pairs in latest.values() for job, _state in pairs)
+        return {deployment: jobs.filtered(lambda job, d=deployment: job.deployment_id == d) for deployment in self}
+
+    def _available_actions(self):
+        """A run in progress blocks every action but Cancel; a failed run blocks the lifecycle (not
+        Drop, how users clean up) until it is resumed, retried or cancelled."""
+        result = super()._available_actions()
+        latest = self._latest_jobs()
+        for deployment, reasons in result.items():
+            active = latest[deployment].filtered(lambda job: job.state in runs.ACTIVE)
+            failed = latest[deployment].filtered(lambda job: job.state == runs.FAILED)
+            blocking = False
+            if active:
+                blocking = active[0]._in_progress_message()
+            elif failed:
+                blocking = self.env._(
+                    "%(run)s failed at the step “%(step)s”: resume it (from that step), retry it (from its "
+                    "first step) or cancel it before anything else.",
+                    run=failed[0].display_name, step=failed[0].failed_step_id.name or "?",
+                )
+            reasons["blocked"] = blocking
+            for key in lifecycle.ACTION_TARGETS:
+                if not reasons[key] and (active or (failed and key != "drop")):
+                    reasons[key] = blocking
+            no_failed = self.env._("%(name)s has no failed run.", name=deployment.display_name)
+            reasons["resume"] = reasons["retry"] = blocking if active else (not failed and no_failed)
+            reasons["cancel"] = not (active or failed) and self.env._(
+                "%(name)s has no run to cancel.", name=deployment.display_name,
+            )
+        return result
+
+    # ------------------------------------------------------------------
+    # Buttons: the runs
+    # ------------------------------------------------------------------
+
+    def _check_run_action(self, key):
+        for deployment in self:
+            reason = deployment._available_actions()[deployment][key]
+            if reason:
+                raise UserError(reason)
+
+    def _latest_failed_jobs(self):
+        jobs = self.env["eyrie.job"].union(*self._latest_jobs().values())
+        return jobs.filtered(lambda job: job.state == runs.FAILED).with_env(self.env)
+
+    def action_resume(self):
+        """Run the failed runs of the latest move again, each from its failed step."""
+        self._check_run_action("resume")
+        return self._latest_failed_jobs().action_resume()
+
+    def action_retry(self):
+        """Run the failed runs of the latest move again from their first step, with the same version."""
+        self._check_run_action("retry")
+        return self._latest_failed_jobs().action_retry()
+
+    def action_cancel(self):
+        """Cancel the failed or running runs of the latest move (see ``eyrie.job.action_cancel``)."""
+        self._check_run_action("cancel")
+        jobs = self.env["eyrie.job"].union(*self._latest_jobs().values())
+        return jobs.filtered(lambda job: job.state not in runs.FINAL).with_env(self.env).action_cancel()
 
     def action_open_running_job(self):
         """The badge of a card: the steps of the current (or latest) run."""

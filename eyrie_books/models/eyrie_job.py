@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from odoo.addons.eyrie import lifecycle
+
 from .. import runs
 
 
@@ -15,6 +17,15 @@ class EyrieJob(models.Model):
     company_id = fields.Many2one(related="deployment_id.company_id", store=True, index=True)
     book_id = fields.Many2one("eyrie.book", required=True, readonly=True, ondelete="restrict")
     action = fields.Selection(related="book_id.action", store=True)
+    version_id = fields.Many2one(
+        "eyrie.deployment.version", string="Version", required=True, readonly=True, index=True, ondelete="cascade",
+        help="What the run applies: every step builds its objects from this version, whatever is edited meanwhile.",
+    )
+    previous_state = fields.Selection(
+        lifecycle.STATES, readonly=True,
+        help="The deployment's state before the move this run makes: cancelling an unfinished Initialize or "
+             "Deploy returns it there.",
+    )
     cluster_id = fields.Many2one("eyrie.cluster", required=True, readonly=True, ondelete="restrict")
     dry_run = fields.Boolean(readonly=True)
     user_id = fields.Many2one("res.users", string="Started By", readonly=True, default=lambda self: self.env.user)
@@ -30,6 +41,14 @@ class EyrieJob(models.Model):
         "(deployment_id, cluster_id) WHERE state IN ('queued', 'running')",
         "This deployment already has a run in progress on this cluster.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("version_id"):  # by default, what the deployment is set to run now
+                deployment = self.env["eyrie.deployment"].browse(vals.get("deployment_id"))
+                vals["version_id"] = deployment.current_version_id.id
+        return super().create(vals_list)
 
     @api.depends("step_ids.state", "step_ids.error")
     def _compute_failed_step(self):
@@ -75,6 +94,12 @@ class EyrieJob(models.Model):
         self.write({"state": runs.FAILED, "date_end": fields.Datetime.now()})
         self._notify()
 
+    def _in_progress_message(self):
+        return self.env._(
+            "%(name)s already has a run in progress (%(run)s): wait for it to end, or cancel it.",
+            name=self.deployment_id.display_name, run=self.display_name,
+        )
+
     def _notify(self):
         """Tell the web clients showing these runs that they changed (they reload what they show):
         the backend of Eyrie users, and the pages of each deployment (``eyrie.deployment/<id>``,
@@ -93,23 +118,75 @@ class EyrieJob(models.Model):
 
     def action_resume(self):
         """Run a failed run again from its failed step."""
+        for job in self._check_failed():
+            job.failed_step_id.write({"state": runs.PENDING, "error": False})
+            job._restart()
+        return True
+
+    def action_retry(self):
+        """Run a failed run again from its first step, with the same book and version (every step is
+        idempotent: those that were done find their objects in place)."""
+        for job in self._check_failed():
+            job.step_ids.write({"state": runs.PENDING, "error": False, "date_start": False, "date_end": False})
+            job._restart()
+        return True
+
+    def _check_failed(self):
+        """The runs, sudoed, once the user may change their deployments and each is failed and
+        alone (no other run of its deployment in progress)."""
         self.deployment_id.check_access("write")
         for job in self.sudo():
             if job.state != runs.FAILED:
-                raise UserError(self.env._("Only a failed run can be resumed (%(run)s is not).", run=job.display_name))
+                raise UserError(self.env._("Only a failed run can be resumed or retried (%(run)s is not).",
+                                           run=job.display_name))
             job.deployment_id._check_no_active_run()
-            job.failed_step_id.write({"state": runs.PENDING, "error": False})
-            job.write({"state": runs.QUEUED, "date_end": False})
-            job._advance()
-        return True
+        return self.sudo()
+
+    def _restart(self):
+        self.ensure_one()
+        self.write({"state": runs.QUEUED, "date_end": False})
+        self._advance()
 
     def action_cancel(self):
-        """Stop a run: steps not started yet will not run; a running step ends its attempt."""
+        """Stop a run: steps not started yet will not run; a running step ends its attempt.
+
+        Cancelling an Initialize or a Deploy that did not finish returns the deployment to the state
+        it was in before that move (once no other run of it is in progress); a Pause or a Drop has
+        no way back, the deployment stays where it is. The chatter says which.
+        """
         self.deployment_id.check_access("write")
         for job in self.sudo():
             if job.state in runs.FINAL:
                 raise UserError(self.env._("%(run)s has already ended.", run=job.display_name))
+        self.sudo()._cancel_run()
+        for job in self.sudo():
+            job._after_cancel()
+        return True
+
+    def _cancel_run(self):
+        for job in self:
             job.step_ids.filtered(lambda step: step.state not in runs.FINAL)._cancel()
             job.write({"state": runs.CANCELLED, "date_end": fields.Datetime.now()})
             job._notify()
-        return True
+
+    def _after_cancel(self):
+        """Restore the deployment's state after its run was cancelled, or say why it stays."""
+        deployment = self.deployment_id
+        labels = dict(deployment._fields["state"]._description_selection(self.env))
+        target = lifecycle.TARGET_OF.get(self.action)
+        if deployment.state != target or deployment.state == self.previous_state:
+            return
+        if lifecycle.restorable(deployment.state, self.previous_state):
+            if self.search_count([("deployment_id", "=", deployment.id), ("state", "in", tuple(runs.ACTIVE))]):
+                return  # the last run of the move to be cancelled restores the state
+            deployment._change_state(self.previous_state, restore=True)
+            deployment.message_post(body=self.env._(
+                "%(run)s was cancelled: the deployment is back in %(state)s.",
+                run=self.display_name, state=labels[self.previous_state],
+            ))
+        else:
+            deployment.message_post(body=self.env._(
+                "%(run)s was cancelled: the deployment stays in %(state)s (what the run did on the cluster is "
+                "not undone).",
+                run=self.display_name, state=labels[deployment.state],
+            ))

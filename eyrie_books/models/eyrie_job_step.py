@@ -68,12 +68,14 @@ class EyrieJobStep(models.Model):
 
     def _enqueue(self):
         self.ensure_one()
+        # Queued before delaying: a job run inline (queue_job__no_delay, the demo data) ends the step.
+        self.state = runs.QUEUED
         delayed = self.with_delay(
             channel="root.eyrie",
             max_retries=self.max_retries + 1,
             description=f"{self.job_id.display_name}: {self.name}",
         )._execute()
-        self.write({"state": runs.QUEUED, "queue_job_id": delayed.db_record().id})
+        self.queue_job_id = delayed.db_record()
 
     def _execute(self):
         """The queue job: run this step on the run's cluster (as the user who started the run)."""
@@ -92,7 +94,7 @@ class EyrieJobStep(models.Model):
         try:
             params = parse_parameters(self.parameters)
             params.setdefault("timeout", self.timeout)
-            spec = job.deployment_id._k8s_spec(job.cluster_id)
+            spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
             kube = job.cluster_id._k8s_operations()
             run_step(self.kind, kube, spec, params, log)
             if isinstance(kube, DryRunKube):

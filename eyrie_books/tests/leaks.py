@@ -73,8 +73,8 @@ class Secrets:
         original_spec = deployment_model._k8s_spec
         token_urlsafe = common.secrets.token_urlsafe
 
-        def spec_with_registry(deployment, cluster):
-            return dataclasses.replace(original_spec(deployment, cluster), registry=REGISTRY)
+        def spec_with_registry(deployment, cluster, version=None):
+            return dataclasses.replace(original_spec(deployment, cluster, version), registry=REGISTRY)
 
         def generate(length):
             value = token_urlsafe(length)

@@ -244,11 +244,12 @@ class TestFaults(BooksCase):
             yield
 
     def reach(self, deployment, action):
-        """Where a done run of ``action`` leaves the deployment, quickly: its run is cancelled and its
-        steps run straight on the cluster (the queue is what the case itself exercises)."""
+        """Where a done run of ``action`` leaves the deployment, quickly: its run is stopped (as the
+        engine supersedes a run: the state stays) and its steps run straight on the cluster (the
+        queue is what the case itself exercises)."""
         getattr(deployment, ACTION_METHODS[action])()
         run = deployment.job_ids.filtered(lambda job: job.action == action and job.state == "queued")
-        run.action_cancel()
+        run._cancel_run()
         kube = self.cluster._k8s_operations()
         spec = deployment._k8s_spec(self.cluster)
         for step in run.step_ids.sorted("sequence"):

@@ -78,25 +78,95 @@ class TestRuns(BooksCase):
         self.assertIn("odoo needs db_secret", failed.error)
         self.assertIn("odoo needs db_secret", deployment.run_error)
         self.assertEqual(job.step_ids.mapped("state"), ["failed", "pending", "pending", "pending"])
+        # The fix is a new version, for the next run: resuming re-runs the version this run pinned.
         deployment.settings = '{"db_secret": "shop-db-pguser-odoo"}'
+        pinned = job.version_id
+        self.assertNotEqual(pinned, deployment.current_version_id)
         job.action_resume()
         self.assertEqual((job.state, failed.state, failed.error), ("queued", "queued", False))
         self.run_queue()
-        self.assertEqual((job.state, deployment.run_state), ("done", "done"))
-        self.assertEqual((failed.state, failed.attempt), ("done", 2))
+        self.assertEqual((job.state, failed.state, failed.attempt), ("failed", "failed", 2))
+        self.assertIn("odoo needs db_secret", failed.error)
+        self.assertEqual(job.version_id, pinned)
+        # Cancelled, the failed Initialize takes the deployment back to Draft; a new one applies the fix.
+        deployment.action_cancel()
+        self.assertEqual((job.state, deployment.state), ("cancelled", "draft"))
+        self.assertIn("back in Draft", deployment.message_ids[0].body)
+        deployment.action_initialize()
+        self.run_queue()
+        done = deployment.job_ids[0]
+        self.assertEqual((done.state, done.version_id), ("done", deployment.current_version_id))
         with self.assertRaisesRegex(UserError, "Only a failed run"):
             job.action_resume()
 
-    def test_a_new_action_supersedes_a_failed_run(self):
-        deployment = self.make_deployment(name="superseded", kind="odoo", settings="{}")
+    def test_a_failed_run_blocks_the_next_move(self):
+        deployment = self.make_deployment(name="blocked", kind="odoo", settings="{}")
         deployment.action_initialize()
         self.run_queue()
         failed = deployment.job_ids
         deployment.settings = '{"db_secret": "x-pguser-odoo"}'
+        refused = "failed at the step “Create namespace”: resume it .* retry it .* cancel it"
+        with self.assertRaisesRegex(UserError, refused):
+            deployment.action_deploy()
+        self.assertEqual((deployment.state, failed.state, len(deployment.job_ids)), ("initialize", "failed", 1))
+        actions = {action["action"]: action for action in deployment.get_available_actions()[0]["actions"]}
+        self.assertEqual({key for key, action in actions.items() if action["available"]},
+                         {"resume", "retry", "cancel", "drop"})
+        self.assertIn("Create namespace", actions["deploy"]["reason"])
+        self.assertIn("Create namespace", deployment.blocked_reason)
+        # Drop stays possible (it is how users clean up), and supersedes the failed run.
+        deployment.action_drop()
+        self.assertEqual((failed.state, deployment.state), ("cancelled", "drop"))
+        self.run_queue()
+        self.assertRunDone(deployment, "drop")
+
+    def test_retry_runs_the_book_again_with_the_same_version(self):
+        deployment = self.make_deployment(name="again", kind="none")
+        deployment.action_initialize()
+        self.run_queue()
         deployment.action_deploy()
-        self.assertEqual(failed.state, "cancelled")
+        # The second step fails once (a permanent error from the cluster, e.g. a quota).
+        steps = self.run_queue(count=1)
+        job = steps.job_id
+        job.step_ids[1].write({"state": "failed", "error": "quota exceeded"})
+        job._fail()
+        self.assertEqual(deployment.run_state, "failed")
+        deployment.image = "ghcr.io/acme/shop:2.0"  # a new version, for the next run
+        deployment.action_retry()
+        self.assertEqual(job.step_ids.mapped("state")[:2], ["queued", "pending"])
         self.run_queue()
         self.assertRunDone(deployment, "deploy")
+        self.assertEqual(job.step_ids[0].attempt, 2)  # from the first step
+        self.assertEqual(job.version_id.image, "ghcr.io/acme/shop:1.0")
+        self.assertTrue(deployment.pending_changes)
+        self.assertEqual(deployment.live_job_ids, job)
+        deployment.action_deploy()
+        self.run_queue()
+        self.assertFalse(deployment.pending_changes)
+        self.assertEqual(deployment.live_job_ids.version_id, deployment.current_version_id)
+        self.assertEqual(deployment.current_version_id.job_ids, deployment.job_ids[0])
+
+    def test_cancel_returns_to_the_state_before_the_move(self):
+        deployment = self.make_deployment(name="undone", kind="none")
+        deployment.action_initialize()
+        self.run_queue()
+        deployment.action_deploy()
+        self.run_queue()
+        deployment.action_pause()
+        self.run_queue()
+        deployment.action_deploy()  # from Pause
+        deployment.action_cancel()
+        self.assertEqual(deployment.state, "pause")
+        self.assertIn("back in Pause", deployment.message_ids[0].body)
+        # A Pause has no way back: cancelled, the deployment stays paused, and says so.
+        deployment.action_deploy()
+        self.run_queue()
+        deployment.action_pause()
+        deployment.action_cancel()
+        self.assertEqual(deployment.state, "pause")
+        self.assertIn("stays in Pause", deployment.message_ids[0].body)
+        with self.assertRaisesRegex(UserError, "no run to cancel"):
+            deployment.action_cancel()
 
     def test_cancel(self):
         deployment = self.make_deployment(name="stopped", kind="none")
@@ -112,7 +182,9 @@ class TestRuns(BooksCase):
         self.assertFalse(self.run_queue())
         with self.assertRaisesRegex(UserError, "already ended"):
             job.action_cancel()
-        deployment.action_deploy()  # no run in progress any more
+        # The Initialize did not finish: the deployment is back in Draft, and can start again.
+        self.assertEqual(deployment.state, "draft")
+        deployment.action_initialize()
         self.assertEqual(deployment.running_job_count, 1)
 
     def test_users_read_runs_and_act_through_buttons(self):

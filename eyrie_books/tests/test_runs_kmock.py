@@ -37,7 +37,7 @@ class TestRunsOnKmock(BooksCase):
     def make_ready(self, step):
         """Before a waiting step runs: report its object ready, as the cluster's controllers would."""
         job = step.job_id
-        spec = job.deployment_id._k8s_spec(job.cluster_id)
+        spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
         if step.kind == "wait_ready":
             self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
         elif step.kind == "run_init_job" and step.attempt:  # the first attempt creates the Job
@@ -65,6 +65,43 @@ class TestRunsOnKmock(BooksCase):
                 self.assertRunDone(deployment, "drop")
                 deleted = {path for method, path, _body in self.mock.requests() if method == "DELETE"}
                 self.assertLessEqual({namespace_path, api_path(ref(workload))}, deleted)
+
+    def test_an_edit_during_a_run_waits_for_the_next_run(self):
+        deployment = self.make_deployment(name="k-pinned", kind="none", image="nginx:1.27")
+        deployment.action_initialize()
+        self.run_queue(before=self.make_ready)
+        pinned = deployment.current_version_id
+        deployment.action_deploy()
+
+        def edit_then_ready(step):
+            if step.kind == "apply_workload":  # the run started: later steps must not see the edit
+                deployment.image = "nginx:1.28"
+            self.make_ready(step)
+
+        self.run_queue(before=edit_then_ready)
+        [run] = self.assertRunDone(deployment, "deploy")
+        self.assertEqual(run.version_id, pinned)
+        self.assertNotEqual(deployment.current_version_id, pinned)
+        self.assertEqual(self.live_workload(deployment, pinned), ("nginx:1.27", str(pinned.number)))
+        self.assertTrue(deployment.pending_changes)
+        self.assertIn(deployment, deployment.search([("pending_changes", "=", True)]))
+        self.assertEqual(deployment.live_job_ids.version_id, pinned)
+        # The next run applies the new version.
+        deployment.action_deploy()
+        self.run_queue(before=self.make_ready)
+        current = deployment.current_version_id
+        self.assertEqual(self.live_workload(deployment, current), ("nginx:1.28", str(current.number)))
+        self.assertFalse(deployment.pending_changes)
+        self.assertNotIn(deployment, deployment.search([("pending_changes", "=", True)]))
+        self.assertEqual(pinned.job_ids.mapped("action"), ["deploy", "init"])
+
+    def live_workload(self, deployment, version):
+        """The image and version annotation of the deployment's workload on kmock."""
+        workload = builders.workload(deployment._k8s_spec(self.cluster, version))
+        name, namespace = workload["metadata"]["name"], workload["metadata"]["namespace"]
+        live = self.mock.emulator.objects[self.resource(workload), namespace, name]
+        image = live["spec"]["template"]["spec"]["containers"][0]["image"]
+        return image, live["metadata"]["annotations"]["eyrie.io/version"]
 
     def resource(self, obj):
         target = ref(obj).resource

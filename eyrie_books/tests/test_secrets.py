@@ -36,7 +36,7 @@ class TestSecretsStayHidden(BooksCase):
         super().setUp()
         self.secrets = self.enterContext(leaks.Secrets().recorded(self.env.registry["eyrie.deployment"]))
         self.since = {
-            model: self.env[model].sudo().search([], order="id desc", limit=1).id
+            model: self.env[model].sudo().search([], order="id desc", limit=1).id or 0
             for model in ("mail.message", "eyrie.job", "eyrie.job.step", "queue.job", "bus.bus")
         }
 

@@ -36,12 +36,16 @@ ROOT = "/_eyrie"
 PROJECT = f"{ROOT}/p/<string:project>"
 GROUP = f"{PROJECT}/dg/<string:group>"
 DEPLOYMENT = f"{GROUP}/d/<string:deployment>"
-# Lifecycle target → the deployment method that moves there.
+# The deployment's actions (see eyrie.deployment.get_available_actions), and their buttons' classes.
 ACTIONS = {
-    lifecycle.INITIALIZE: "action_initialize",
-    lifecycle.DEPLOY: "action_deploy",
-    lifecycle.PAUSE: "action_pause",
-    lifecycle.DROP: "action_drop",
+    "initialize": "btn-primary",
+    "deploy": "btn-primary",
+    "redeploy": "btn-secondary",
+    "pause": "btn-secondary",
+    "resume": "btn-primary",
+    "retry": "btn-secondary",
+    "cancel": "btn-outline-danger",
+    "drop": "btn-outline-danger",
 }
 # What operators change on the detail page; every one of them is versioned.
 EDIT_FIELDS = ("image", "branch", "commit_ref")
@@ -178,10 +182,10 @@ class EyriePortal(CustomerPortal):
         done = "saved" if deployment_sudo.current_version_id != version else "unchanged"
         return request.redirect(f"{eyrie_url(deployment_sudo)}?done={done}")
 
-    @route(f"{DEPLOYMENT}/runs/<int:job>/<any(resume, cancel):operation>", type="http", auth="user", website=True,
-           methods=["POST"])
+    @route(f"{DEPLOYMENT}/runs/<int:job>/<any(resume, retry, cancel):operation>", type="http", auth="user",
+           website=True, methods=["POST"])
     def eyrie_run_operation(self, project, group, deployment, job, operation, **post):
-        """Resume or cancel one run of the deployment (operators only)."""
+        """Resume, retry or cancel one run of the deployment (operators only)."""
         records = self._eyrie_records(project, group, deployment)
         self._eyrie_check_operator(records[0])
         deployment_sudo = records[2]
@@ -197,7 +201,8 @@ class EyriePortal(CustomerPortal):
         records = self._eyrie_records(project, group, deployment)
         self._eyrie_check_operator(records[0])
         deployment_sudo = records[2]
-        _result, error = self._eyrie_apply(getattr(self._eyrie_actor(deployment_sudo), ACTIONS[action]))
+        method = deployment_sudo._action_labels()[action][1]
+        _result, error = self._eyrie_apply(getattr(self._eyrie_actor(deployment_sudo), method))
         if error:
             return self._eyrie_render_deployment(*records, error=error, status=422)
         return request.redirect(f"{eyrie_url(deployment_sudo)}?done={action}")
@@ -253,7 +258,7 @@ class EyriePortal(CustomerPortal):
             "versions": versions.sudo(),
             "pager": pager,
             "can_operate": can_operate,
-            "actions": can_operate and self._eyrie_actions(deployment_sudo),
+            **(self._eyrie_actions(deployment_sudo) if can_operate else {"actions": [], "blocked_reason": False}),
             **self._eyrie_runs_values(deployment_sudo, can_operate),
             "message": message,
             "error": error,
@@ -280,22 +285,18 @@ class EyriePortal(CustomerPortal):
             raise NotFound()
         return job
 
-    def _eyrie_actions(self, deployment):
-        """The action buttons of ``deployment`` as (target, label, button class): every move its
-        lifecycle allows from the current state, Drop only where the scope allows dropping."""
-        _ = request.env._
-        redeploy = deployment.state == lifecycle.DEPLOY
-        buttons = {
-            lifecycle.INITIALIZE: (_("Initialize"), "btn-primary"),
-            lifecycle.DEPLOY: (_("Re-deploy"), "btn-secondary") if redeploy else (_("Deploy"), "btn-primary"),
-            lifecycle.PAUSE: (_("Pause"), "btn-secondary"),
-            lifecycle.DROP: (_("Drop"), "btn-outline-danger"),
+    def _eyrie_actions(self, deployment_sudo):
+        """The action buttons of the deployment, as ``get_available_actions`` says for the user:
+        those available, and those a run blocks (disabled, with the reason); each with its class."""
+        answer = self._eyrie_actor(deployment_sudo).get_available_actions()[0]
+        blocked = answer["blocked_reason"]
+        return {
+            "actions": [
+                {**action, "css": ACTIONS[action["action"]]} for action in answer["actions"]
+                if action["available"] or (blocked and action["reason"] == blocked)
+            ],
+            "blocked_reason": blocked,
         }
-        return [
-            (target, *buttons[target])
-            for target, _label in lifecycle.STATES
-            if lifecycle.allowed(deployment.state, target) and (target != lifecycle.DROP or deployment.allow_drop)
-        ]
 
     def _eyrie_messages(self):
         """The message of each ``done`` a mutation redirects with."""
@@ -308,8 +309,13 @@ class EyriePortal(CustomerPortal):
             lifecycle.DEPLOY: _("Deploy started."),
             lifecycle.PAUSE: _("Pause started."),
             lifecycle.DROP: _("Drop started: the deployment's resources are being deleted."),
+            "redeploy": _("Re-deploy started."),
+            "resume": _("Run resumed from its failed step."),
+            "retry": _("Run started again from its first step."),
+            "cancel": _("Run cancelled: the deployment's messages say the state it is in."),
             "run_resume": _("Run resumed from its failed step."),
-            "run_cancel": _("Run cancelled."),
+            "run_retry": _("Run started again from its first step."),
+            "run_cancel": _("Run cancelled: the deployment's messages say the state it is in."),
         }
 
     # ------------------------------------------------------------------

@@ -101,7 +101,7 @@ class TestPortalPages(EyriePortalCase):
     def test_action_buttons_follow_the_lifecycle_and_the_scope(self):
         self.login("ey_operator")
         response = self.get(self.LIVE)  # deployed, in a scope that forbids dropping
-        self.assertPage(response, "Re-deploy", f'action="{self.LIVE}/deploy"', f'action="{self.LIVE}/pause"')
+        self.assertPage(response, "Re-deploy", f'action="{self.LIVE}/redeploy"', f'action="{self.LIVE}/pause"')
         self.assertNotIn("eyrie_drop_confirm", response.text)
         self.assertNotIn(f'action="{self.LIVE}/initialize"', response.text)
         response = self.get(self.DEPLOYMENT)  # draft, droppable: Drop asks first

@@ -1,3 +1,4 @@
+import re
 from unittest.mock import MagicMock, patch
 
 from odoo import Command
@@ -144,6 +145,29 @@ class TestPortalRuns(EyriePortalCase):
                 self.assertEqual(self.post(f"{self.RUNNER}/runs/{self.failed_run.id}/{operation}").status_code, 404)
                 self.assertEqual(self.post(f"{self.BROKEN}/runs/{2**40}/{operation}").status_code, 404)
         self.assertEqual(self.failed_run.state, "failed")
+
+    def test_backend_and_portal_offer_the_same_actions(self):
+        """For the same user and deployment, the form's buttons (shown by the can_* fields that
+        get_available_actions fills), the portal's enabled buttons and the RPC answer agree."""
+        arch = self.env["eyrie.deployment"].get_views([(False, "form")])["views"]["form"]["arch"]
+        governed = set(re.findall(r'<button name="action_\w+" type="object"[^>]*invisible="not can_(\w+)"', arch))
+        self.assertEqual(governed, {"initialize", "deploy", "redeploy", "pause", "drop", "resume", "retry", "cancel"})
+        for user in (self.user, self.manager):
+            for deployment, url in ((self.runner, self.RUNNER), (self.broken, self.BROKEN)):
+                with self.subTest(login=user.login, deployment=deployment.name):
+                    record = deployment.with_user(user)
+                    backend = {key for key in governed if record[f"can_{key}"]}
+                    rpc = {action["action"] for action in record.get_available_actions()[0]["actions"]
+                           if action["available"]}
+                    self.login(user.login)
+                    page = self.get(url).text
+                    portal = set(re.findall(rf'action="{re.escape(url)}/(\w+)"', page)) - {"edit"}
+                    self.assertEqual(backend, rpc)
+                    self.assertEqual(portal, backend)
+        self.assertEqual(backend, {"resume", "retry", "cancel", "drop"})  # the broken one: its run failed
+        # The portal shows why the lifecycle waits, and the moves it holds back, disabled.
+        self.assertIn("failed at the step “Apply the workload”", page)
+        self.assertRegex(page, r'disabled="disabled" class="btn btn-primary o_eyrie_action_disabled" name="initialize"')
 
     # ------------------------------------------------------------------
     # Bus channels
