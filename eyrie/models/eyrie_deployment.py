@@ -408,27 +408,27 @@ class EyrieDeployment(models.Model):
         lines = []
         for deployment in self:
             deployment.commit_ref = commit
-            number = deployment.current_version_id.number
-            if deployment.state != lifecycle.DEPLOY:
-                line = self.env._(
-                    "%(name)s: version %(number)s recorded, not deployed (%(state)s).",
-                    name=deployment.display_name, number=number, state=deployment.state,
-                )
-            else:
-                try:
-                    with self.env.cr.savepoint():
-                        deployment.action_deploy()
-                    line = self.env._("%(name)s: deploying version %(number)s.", name=deployment.display_name,
-                                      number=number)
-                except UserError as refusal:
-                    line = self.env._(
-                        "%(name)s: version %(number)s recorded, not deployed: %(reason)s",
-                        name=deployment.display_name, number=number, reason=str(refusal),
-                    )
+            line = deployment._deploy_pushed_version()
             deployment.message_post(body=self.env._("Push of %(commit)s to %(branch)s. %(outcome)s",
                                                     commit=commit[:12], branch=deployment.branch, outcome=line))
             lines.append(line)
         return lines
+
+    def _deploy_pushed_version(self):
+        """Re-deploy the version a push has just recorded, where the deployment is deployed; what
+        happened, as one line."""
+        self.ensure_one()
+        number = self.current_version_id.number
+        if self.state != lifecycle.DEPLOY:
+            return self.env._("%(name)s: version %(number)s recorded, not deployed (%(state)s).",
+                              name=self.display_name, number=number, state=self.state)
+        try:
+            with self.env.cr.savepoint():
+                self.action_deploy()
+        except UserError as refusal:
+            return self.env._("%(name)s: version %(number)s recorded, not deployed: %(reason)s",
+                              name=self.display_name, number=number, reason=str(refusal))
+        return self.env._("%(name)s: deploying version %(number)s.", name=self.display_name, number=number)
 
     def action_open_versions(self):
         self.ensure_one()

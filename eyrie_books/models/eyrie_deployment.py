@@ -1,7 +1,7 @@
 import json
 from collections import defaultdict
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
@@ -46,6 +46,10 @@ class EyrieDeployment(models.Model):
     pending_changes = fields.Boolean(
         compute="_compute_live", search="_search_pending_changes",
         help="A cluster runs another version than the current one: Re-deploy rolls the current one out.",
+    )
+    push_pending = fields.Boolean(
+        readonly=True, copy=False,
+        help="A push arrived while a run was in progress: its version deploys when the runs end.",
     )
     can_resume = fields.Boolean(compute="_compute_available_actions")
     can_retry = fields.Boolean(compute="_compute_available_actions")
@@ -164,6 +168,35 @@ class EyrieDeployment(models.Model):
                 "deployment_id": deployment.id, "book_id": book.id, "version_id": version.id,
                 "previous_state": previous[deployment.id], "cluster_id": cluster.id, "dry_run": cluster.dry_run,
             } for cluster in version.cluster_ids])._start()
+
+    def _deploy_pushed_version(self):
+        """While a run is in progress, a pushed version waits for it; later pushes only make newer
+        versions, and the newest is deployed once (see ``_deploy_pending_push``)."""
+        if self.state == lifecycle.DEPLOY and self.run_state in runs.ACTIVE:
+            self.push_pending = True
+            return self.env._("%(name)s: version %(number)s recorded, deployed when the current run ends.",
+                              name=self.display_name, number=self.current_version_id.number)
+        return super()._deploy_pushed_version()
+
+    def _deploy_pending_push(self):
+        """Deploy the version pushed during the runs that just ended, once none is in progress.
+
+        The flag is cleared by an UPDATE even where it is not set: a push committing meanwhile
+        (it saw the run in progress and sets the flag) then conflicts with this transaction, and
+        one of the two is retried, seeing the other's outcome, so no push is left waiting."""
+        rows = self.env.execute_query(SQL(
+            """UPDATE eyrie_deployment deployment SET push_pending = false
+                 FROM (SELECT id, push_pending FROM eyrie_deployment WHERE id IN %s FOR UPDATE) old
+                WHERE deployment.id = old.id RETURNING deployment.id, old.push_pending""",
+            tuple(self.ids) or (None,),
+        ))
+        self.invalidate_recordset(["push_pending"])
+        pushed = self.browse(deployment_id for deployment_id, was_pending in rows if was_pending)
+        for deployment in pushed.with_user(SUPERUSER_ID):
+            if deployment.run_state in runs.ACTIVE:
+                deployment.push_pending = True  # another cluster's run goes on: its end deploys
+                continue
+            deployment.message_post(body=deployment._deploy_pushed_version())
 
     def _check_no_active_run(self):
         """Refuse a second run while one is queued or running.

@@ -88,6 +88,7 @@ class EyrieJob(models.Model):
             following._enqueue()
         else:
             self.write({"state": runs.DONE, "date_end": fields.Datetime.now()})
+            self.deployment_id._deploy_pending_push()
         self._notify()
 
     def _fail(self):
