@@ -7,6 +7,8 @@ from ..naming import check_git_ref, check_image_reference, clip_label
 
 # Fields of a deployment that must not change once it has left Draft: they make its namespace.
 FROZEN_FIELDS = ("group_id", "slug")
+# Types whose pods run the code of the deployment's repository (at its version's commit).
+SOURCE_TYPES = ("odoo", "none")
 
 # Only _change_state holds this: an RPC context (JSON) cannot carry it, and sudo() does not grant it.
 _STATE_CHANGE = object()
@@ -141,6 +143,7 @@ class EyrieDeployment(models.Model):
                 del vals["type"]
         deployments = super().create(vals_list)
         deployments._check_namespace_free()
+        deployments._pin_branch_heads()
         deployments._record_versions()
         return deployments
 
@@ -158,6 +161,9 @@ class EyrieDeployment(models.Model):
         result = super().write(vals)
         if any(name in vals for name in FROZEN_FIELDS):
             self._check_namespace_free()
+        if "commit_ref" not in vals and any(name in vals for name in ("repository_id", "branch", "cluster_ids")):
+            # A new branch (or repository) without a commit: its head, not the old branch's commit.
+            self._pin_branch_heads(moved="branch" in vals or "repository_id" in vals)
         if any(name in vals for name in self._versioned_fields()):
             self._record_versions()
         return result
@@ -276,6 +282,29 @@ class EyrieDeployment(models.Model):
         for deployment, version in zip(changed, versions, strict=True):
             deployment.sudo().current_version_id = version
 
+    def _pin_branch_heads(self, moved=False):
+        """Give a commit to each deployment that runs its repository's code from a branch without
+        one (with ``moved``, the branch or repository has just changed: the commit it had belongs to
+        the old one), resolved with git: a run then applies exactly that commit. Deployments on
+        dry-run clusters only send nothing anywhere, git included: a moved one loses its commit."""
+        for deployment in self.filtered(lambda d: d.type in SOURCE_TYPES and d.repository_id and d.branch):
+            if deployment.commit_ref and not moved:
+                continue
+            if all(deployment.cluster_ids.mapped("dry_run")):
+                if moved and deployment.commit_ref:
+                    deployment.commit_ref = False
+                continue
+            deployment.commit_ref = deployment.repository_id._resolve_branch(deployment.branch)
+
+    def action_update_to_branch_head(self):
+        """Record the commit the branch points at now as a new version (none if it is the same)."""
+        for deployment in self:
+            if not (deployment.repository_id and deployment.branch):
+                raise UserError(self.env._("%(name)s needs a repository and a branch to follow.",
+                                           name=deployment.display_name))
+            deployment.commit_ref = deployment.repository_id._resolve_branch(deployment.branch)
+        return True
+
     # ------------------------------------------------------------------
     # State lifecycle
     # ------------------------------------------------------------------
@@ -303,6 +332,8 @@ class EyrieDeployment(models.Model):
                 raise UserError(reason)
         self.with_context(eyrie_state_change=_STATE_CHANGE).write({"state": target})
         if not restore:
+            if target in (lifecycle.INITIALIZE, lifecycle.DEPLOY):
+                self._pin_branch_heads()
             self._action_run_book(lifecycle.ACTIONS[target], previous)
 
     def _action_run_book(self, action, previous):

@@ -6,7 +6,7 @@ import socket
 import pytest
 
 from eyrie.git_remote import GitError, Remote, changed_modules, resolve_branch
-from tests.git_server import GitServer
+from eyrie.tests.git_server import GitServer
 
 TOKEN = "glpat-s3cret-token-value"
 
