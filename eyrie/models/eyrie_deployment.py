@@ -158,12 +158,16 @@ class EyrieDeployment(models.Model):
             ))
         self._check_frozen(vals)
         vals.pop("type", None)
+        # A commit belongs to its branch: one moved to another branch or repository loses it.
+        moved = self.browse() if "commit_ref" in vals else self.filtered(
+            lambda d: ("branch" in vals and d.branch != vals["branch"])
+            or ("repository_id" in vals and d.repository_id and d.repository_id.id != vals["repository_id"])
+        )
         result = super().write(vals)
         if any(name in vals for name in FROZEN_FIELDS):
             self._check_namespace_free()
         if "commit_ref" not in vals and any(name in vals for name in ("repository_id", "branch", "cluster_ids")):
-            # A new branch (or repository) without a commit: its head, not the old branch's commit.
-            self._pin_branch_heads(moved="branch" in vals or "repository_id" in vals)
+            self._pin_branch_heads(moved)
         if any(name in vals for name in self._versioned_fields()):
             self._record_versions()
         return result
@@ -282,16 +286,18 @@ class EyrieDeployment(models.Model):
         for deployment, version in zip(changed, versions, strict=True):
             deployment.sudo().current_version_id = version
 
-    def _pin_branch_heads(self, moved=False):
+    def _pin_branch_heads(self, moved=None):
         """Give a commit to each deployment that runs its repository's code from a branch without
-        one (with ``moved``, the branch or repository has just changed: the commit it had belongs to
-        the old one), resolved with git: a run then applies exactly that commit. Deployments on
-        dry-run clusters only send nothing anywhere, git included: a moved one loses its commit."""
+        one (or that is in ``moved``: its branch or repository has just changed, the commit it had
+        belongs to the old one), resolved with git: a run then applies exactly that commit.
+        Deployments on dry-run clusters only send nothing anywhere, git included: a moved one loses
+        its commit."""
+        moved = moved or self.browse()
         for deployment in self.filtered(lambda d: d.type in SOURCE_TYPES and d.repository_id and d.branch):
-            if deployment.commit_ref and not moved:
+            if deployment.commit_ref and deployment not in moved:
                 continue
             if all(deployment.cluster_ids.mapped("dry_run")):
-                if moved and deployment.commit_ref:
+                if deployment in moved and deployment.commit_ref:
                     deployment.commit_ref = False
                 continue
             deployment.commit_ref = deployment.repository_id._resolve_branch(deployment.branch)
