@@ -43,7 +43,7 @@ class EyrieDeployment(models.Model):
     repository_id = fields.Many2one("eyrie.repository", ondelete="restrict", tracking=True)
     branch = fields.Char(tracking=True)
     image = fields.Char(tracking=True, help="Container image reference, e.g. ghcr.io/acme/odoo:19.0")
-    commit_ref = fields.Char(string="Commit Ref", tracking=True, help="Commit SHA or tag to run.")
+    commit_ref = fields.Char(tracking=True, help="Commit SHA or tag to run.")
     namespace = fields.Char(
         compute="_compute_namespace", store=True,
         help="Kubernetes namespace (each cluster may add its prefix).",

@@ -88,7 +88,7 @@ class EyrieDeployment(models.Model):
     # ------------------------------------------------------------------
 
     def _action_run_book(self, action):
-        super()._action_run_book(action)
+        result = super()._action_run_book(action)
         self._check_no_active_run()
         for deployment in self:
             book = deployment.group_id[f"deployment_{action}_book_id"]
@@ -107,6 +107,7 @@ class EyrieDeployment(models.Model):
                 "deployment_id": deployment.id, "book_id": book.id,
                 "cluster_id": cluster.id, "dry_run": cluster.dry_run,
             } for cluster in deployment.cluster_ids])._start()
+        return result
 
     def _check_no_active_run(self):
         """Refuse a second run while one is queued or running.

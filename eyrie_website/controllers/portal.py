@@ -283,13 +283,13 @@ class EyriePortal(CustomerPortal):
     def _eyrie_actions(self, deployment):
         """The action buttons of ``deployment`` as (target, label, button class): every move its
         lifecycle allows from the current state, Drop only where the scope allows dropping."""
-        _ = request.env._
+        env = request.env
         redeploy = deployment.state == lifecycle.DEPLOY
         buttons = {
-            lifecycle.INITIALIZE: (_("Initialize"), "btn-primary"),
-            lifecycle.DEPLOY: (_("Re-deploy"), "btn-secondary") if redeploy else (_("Deploy"), "btn-primary"),
-            lifecycle.PAUSE: (_("Pause"), "btn-secondary"),
-            lifecycle.DROP: (_("Drop"), "btn-outline-danger"),
+            lifecycle.INITIALIZE: (env._("Initialize"), "btn-primary"),
+            lifecycle.DEPLOY: (env._("Re-deploy"), "btn-secondary") if redeploy else (env._("Deploy"), "btn-primary"),
+            lifecycle.PAUSE: (env._("Pause"), "btn-secondary"),
+            lifecycle.DROP: (env._("Drop"), "btn-outline-danger"),
         }
         return [
             (target, *buttons[target])
@@ -299,17 +299,17 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_messages(self):
         """The message of each ``done`` a mutation redirects with."""
-        _ = request.env._
+        env = request.env
         return {
-            "created": _("Deployment created."),
-            "saved": _("Saved: a new version is now current."),
-            "unchanged": _("Nothing changed: the deployment already runs that."),
-            lifecycle.INITIALIZE: _("Initialize started."),
-            lifecycle.DEPLOY: _("Deploy started."),
-            lifecycle.PAUSE: _("Pause started."),
-            lifecycle.DROP: _("Drop started: the deployment's resources are being deleted."),
-            "run_resume": _("Run resumed from its failed step."),
-            "run_cancel": _("Run cancelled."),
+            "created": env._("Deployment created."),
+            "saved": env._("Saved: a new version is now current."),
+            "unchanged": env._("Nothing changed: the deployment already runs that."),
+            lifecycle.INITIALIZE: env._("Initialize started."),
+            lifecycle.DEPLOY: env._("Deploy started."),
+            lifecycle.PAUSE: env._("Pause started."),
+            lifecycle.DROP: env._("Drop started: the deployment's resources are being deleted."),
+            "run_resume": env._("Run resumed from its failed step."),
+            "run_cancel": env._("Run cancelled."),
         }
 
     # ------------------------------------------------------------------
@@ -398,18 +398,18 @@ class EyriePortal(CustomerPortal):
     def _eyrie_new_deployment_values(self, typed, group_sudo, choices):
         """Values to create a deployment from the form as typed; UserError for a choice the form
         did not offer (the model checks the rest: image, branch, unique name…)."""
-        _ = request.env._
+        env = request.env
         scope = choices["scopes"].filtered(lambda scope: scope.id == to_id(typed["scope_id"]))
         clusters = choices["clusters"].filtered(lambda cluster: cluster.id in typed["cluster_ids"])
         repository = choices["repositories"].filtered(lambda repo: repo.id == to_id(typed["repository_id"]))
         if not typed["name"]:
-            raise UserError(_("Give the deployment a name."))
+            raise UserError(env._("Give the deployment a name."))
         if not scope:
-            raise UserError(_("Choose a scope."))
+            raise UserError(env._("Choose a scope."))
         if len(clusters) != len(set(typed["cluster_ids"])):
-            raise UserError(_("Choose clusters from the list."))
+            raise UserError(env._("Choose clusters from the list."))
         if typed["repository_id"] and not repository:
-            raise UserError(_("Choose a repository from the list."))
+            raise UserError(env._("Choose a repository from the list."))
         return {
             "name": typed["name"],
             "group_id": group_sudo.id,
