@@ -21,6 +21,16 @@ def addon_packages():
             yield "odoo.addons." + ".".join(init.parent.relative_to(ROOT).parts)
 
 
+def addon_data(addon):
+    """Every file of the addon but its Python code (manifest-listed XML and CSV, i18n, static, readme),
+    relative to the addon: the directories that hold them are not Python packages."""
+    base = ROOT / addon
+    return sorted(
+        str(path.relative_to(base)) for path in base.rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts
+    )
+
+
 packages = list(addon_packages())
 setup(
     name="eyrie",
@@ -32,8 +42,7 @@ setup(
     python_requires=">=3.10",
     packages=packages,
     package_dir={package: package.removeprefix("odoo.addons.").replace(".", "/") for package in packages},
-    package_data={"": ["*.xml", "*.csv", "*.png", "*.svg", "*.js", "*.scss", "*.css", "static/**/*"]},
-    include_package_data=True,
+    package_data={f"odoo.addons.{addon}": addon_data(addon) for addon in ADDONS if (ROOT / addon).is_dir()},
     install_requires=[
         # kubernetes 37 needs urllib3 >= 2.8; Odoo 19 pins urllib3 1.26 on Python < 3.12.
         "kubernetes>=31,<37",

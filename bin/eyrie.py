@@ -1,13 +1,17 @@
-"""Eyrie's developer commands: ``start`` runs the product, ``test`` runs every test it can.
+"""Eyrie's developer commands: ``start`` runs the product, ``test`` runs every test it can,
+``lint`` runs the linters alone, ``pot`` regenerates the addons' translation templates.
 
     bin/eyrie start [--db NAME] [--port 8069]
     bin/eyrie test [--keep-db] [pytest args for the Odoo suites…]
+    bin/eyrie lint
+    bin/eyrie pot
 
 Both use the interpreter that runs this file (``$PYTHON`` or ``python3``, through ``bin/eyrie``),
 so Odoo 19 must be importable by it. PostgreSQL is used from libpq's environment (PGHOST,
 PGUSER…); if none answers, a Debian cluster is started, or a private one under ``.cache/``.
 
-The test command runs, in order: the Odoo-free tests (Kubernetes layer, doctests); then, where
+The test command runs, in order: the linters (ruff, mypy, the OCA's pylint-odoo and
+odoo-pre-commit-hooks); the Odoo-free tests (Kubernetes layer, doctests); then, where
 ``odoo`` is importable, installs the addons with demo data on a fresh database (failing on any
 warning about views or fields), runs the addons' Odoo tests with pytest-odoo, and the
 end-to-end tests under ``tests/`` against a real server. It ends with one summary line.
@@ -124,10 +128,10 @@ def database_exists(name):
     return out.strip() == "1"
 
 
-def install(db, extra=()):
-    """Create ``db`` with the Eyrie addons and demo data; return the install log."""
+def install(db, extra=("--with-demo",)):
+    """Create ``db`` with the Eyrie addons (and demo data, by default); return the install log."""
     cmd = [PY, "-m", "odoo", "-c", "odoo.conf", "-d", db, "-i", ",".join(present_addons()),
-           "--with-demo", "--stop-after-init", "--log-level=warn", *extra]
+           "--stop-after-init", "--log-level=warn", *extra]
     result = run(cmd, capture_output=True, text=True)
     log = result.stdout + result.stderr
     if result.returncode:
@@ -208,13 +212,28 @@ def pytest(suite, args, tally, env=None):
 
 
 def check(suite, cmd, tally):
-    """A tool run that counts as one test: ruff over the tree, mypy strict on the Kubernetes layer."""
+    """A tool run that counts as one test (ruff, mypy, pylint-odoo, the OCA hooks)."""
     if importlib.util.find_spec(cmd[0]) is None:
         tally.rows.append((suite, {"passed": 0, "failed": 0, "skipped": 1}))
         print(f"{suite}: {cmd[0]} is not installed (pip install -r requirements-test.txt)")
         return
     failed = run([PY, "-m", *cmd]).returncode != 0
     tally.rows.append((suite, {"passed": int(not failed), "failed": int(failed), "skipped": 0}))
+
+
+def lint_checks(tally):
+    """ruff over the tree, mypy strict on the Kubernetes layer, and the OCA's checks of the addons:
+    pylint-odoo (``.pylintrc``) and odoo-pre-commit-hooks for manifests, XML, CSV and .pot files
+    (``.oca_hooks.cfg``)."""
+    check("ruff", ["ruff", "check", "."], tally)
+    if (ROOT / "eyrie_books/k8s").is_dir():
+        check("mypy", ["mypy", "eyrie_books/k8s"], tally)
+    addons = present_addons()
+    check("pylint", ["pylint", "--rcfile=.pylintrc", "--output-format=text", *addons], tally)
+    pots = [str(pot.relative_to(ROOT)) for addon in addons for pot in sorted((ROOT / addon / "i18n").glob("*.po*"))]
+    check("oca", ["oca_pre_commit_hooks.cli", *addons], tally)
+    if pots:
+        check("oca-po", ["oca_pre_commit_hooks.cli_po", *pots], tally)
 
 
 def test_config():
@@ -234,9 +253,7 @@ def test_config():
 def test(args, pytest_args):
     CACHE.mkdir(exist_ok=True)
     tally = Tally()
-    check("ruff", ["ruff", "check", "."], tally)
-    if (ROOT / "eyrie_books/k8s").is_dir():
-        check("mypy", ["mypy", "eyrie_books/k8s"], tally)
+    lint_checks(tally)
     odoo_suites = [f"{addon}/tests" for addon in present_addons() if (ROOT / addon / "tests").is_dir()]
     plain = [path for path in ("eyrie_books/k8s", "tests/plain") if (ROOT / path).is_dir()]
     pytest("plain", ["-p", "no:odoo", "--doctest-modules", *DOCTEST_MODULES, *plain], tally)
@@ -265,6 +282,11 @@ def test(args, pytest_args):
             if not args.keep_db:
                 drop_database(db)
 
+    return summary(tally, not_run)
+
+
+def summary(tally, not_run=None):
+    """Print each suite's counts and the closing line; the exit status."""
     print("\nSummary")
     for suite, counts in tally.rows:
         print(f"  {suite:8} {counts['passed']:4} passed {counts['failed']:4} failed {counts['skipped']:4} skipped")
@@ -275,6 +297,32 @@ def test(args, pytest_args):
     return 1 if failed or not tally.total("passed") else 0
 
 
+def lint(_args):
+    tally = Tally()
+    lint_checks(tally)
+    return summary(tally)
+
+
+# ----------------------------------------------------------------------------
+# pot
+# ----------------------------------------------------------------------------
+
+def pot(_args):
+    """Regenerate ``<addon>/i18n/<addon>.pot`` with Odoo's own export, from a fresh database with
+    the addons and no demo data (demo records are not translated)."""
+    if not odoo_importable():
+        sys.exit(PROVIDE_ODOO.format(py=PY))
+    ensure_postgres()
+    db = f"eyrie_pot_{os.getpid()}"
+    drop_database(db)
+    try:
+        install(db, extra=())
+        exported = run([PY, "-m", "odoo", "i18n", "export", "-c", "odoo.conf", "-d", db, *present_addons()])
+    finally:
+        drop_database(db)
+    return exported.returncode
+
+
 def main():
     parser = argparse.ArgumentParser(prog="bin/eyrie", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -283,11 +331,15 @@ def main():
     start_parser.add_argument("--port", type=int, default=8069)
     test_parser = commands.add_parser("test", help="run every test this machine can run")
     test_parser.add_argument("--keep-db", action="store_true", help="keep the test database")
+    commands.add_parser("lint", help="run the linters only: ruff, mypy, pylint-odoo, the OCA hooks")
+    commands.add_parser("pot", help="regenerate each addon's i18n/<addon>.pot")
     args, rest = parser.parse_known_args()
     os.chdir(ROOT)
     if args.command == "start":
         return start(args)
-    return test(args, rest)
+    if args.command == "test":
+        return test(args, rest)
+    return {"lint": lint, "pot": pot}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@
     "category": "Services/Eyrie",
     "license": "LGPL-3",
     "author": "Eyrie",
+    "maintainers": ["eyrie"],
     "website": "https://github.com/eyrie",
+    "development_status": "Beta",
     "depends": ["mail"],
     "data": [
         "security/eyrie_security.xml",

@@ -5,7 +5,9 @@
     "category": "Services/Eyrie",
     "license": "LGPL-3",
     "author": "Eyrie",
+    "maintainers": ["eyrie"],
     "website": "https://github.com/eyrie",
+    "development_status": "Beta",
     "depends": ["eyrie", "queue_job", "bus"],
     "external_dependencies": {"python": ["kubernetes", "PyYAML"]},
     "data": [

@@ -20,7 +20,7 @@ class EyrieCluster(models.Model):
     active = fields.Boolean(default=True)
     company_id = fields.Many2one("res.company", default=lambda self: self.env.company, index=True)
     dry_run = fields.Boolean(
-        string="Dry Run", default=True, tracking=True,
+        default=True, tracking=True,
         help="Send nothing to the cluster: books log what they would have sent.",
     )
     api_server = fields.Char(

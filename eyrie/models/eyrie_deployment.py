@@ -50,7 +50,7 @@ class EyrieDeployment(models.Model):
     repository_id = fields.Many2one("eyrie.repository", ondelete="restrict", tracking=True, versioned=True)
     branch = fields.Char(tracking=True, versioned=True)
     image = fields.Char(tracking=True, versioned=True, help="Container image reference, e.g. ghcr.io/acme/odoo:19.0")
-    commit_ref = fields.Char(string="Commit Ref", tracking=True, versioned=True, help="Commit SHA or tag to run.")
+    commit_ref = fields.Char(tracking=True, versioned=True, help="Commit SHA or tag to run.")
     deploy_on_push = fields.Boolean(
         string="Deploy on Push", tracking=True,
         help="A push to the branch (through the repository's webhook) records its commit as a new version and "

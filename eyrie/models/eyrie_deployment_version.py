@@ -19,7 +19,7 @@ class EyrieDeploymentVersion(models.Model):
     repository_id = fields.Many2one("eyrie.repository", readonly=True, ondelete="set null")
     branch = fields.Char(readonly=True)
     image = fields.Char(readonly=True)
-    commit_ref = fields.Char(string="Commit Ref", readonly=True)
+    commit_ref = fields.Char(readonly=True)
     scope_id = fields.Many2one("eyrie.scope", readonly=True, ondelete="set null")
     cluster_ids = fields.Many2many(
         "eyrie.cluster", "eyrie_deployment_version_cluster_rel", "version_id", "cluster_id",

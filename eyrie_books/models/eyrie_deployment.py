@@ -147,7 +147,7 @@ class EyrieDeployment(models.Model):
     # ------------------------------------------------------------------
 
     def _action_run_book(self, action, previous):
-        super()._action_run_book(action, previous)
+        result = super()._action_run_book(action, previous)
         self._check_no_active_run()
         for deployment in self:
             book = deployment.group_id[f"deployment_{action}_book_id"]
@@ -168,6 +168,7 @@ class EyrieDeployment(models.Model):
                 "deployment_id": deployment.id, "book_id": book.id, "version_id": version.id,
                 "previous_state": previous[deployment.id], "cluster_id": cluster.id, "dry_run": cluster.dry_run,
             } for cluster in version.cluster_ids])._start()
+        return result
 
     def _deploy_pushed_version(self):
         """While a run is in progress, a pushed version waits for it; later pushes only make newer

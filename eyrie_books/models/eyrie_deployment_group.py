@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.fields import Domain
 
 ACTIONS = ("init", "deploy", "pause", "drop")
 
@@ -22,7 +23,8 @@ class EyrieDeploymentGroup(models.Model):
     @api.model
     def _set_missing_books(self):
         """Groups made before the books existed (the core's demo data, say) get the defaults too."""
-        for group in self.search([]):
+        missing = Domain.OR(Domain(f"deployment_{action}_book_id", "=", False) for action in ACTIONS)
+        for group in self.search(missing):
             for action, book in self._default_books(group.type).items():
                 if not group[f"deployment_{action}_book_id"]:
                     group[f"deployment_{action}_book_id"] = book

@@ -35,7 +35,7 @@ class TestSecretsStayHidden(BooksCase):
     def setUp(self):
         super().setUp()
         self.secrets = self.enterContext(leaks.Secrets().recorded(self.env.registry["eyrie.deployment"]))
-        self.since = {
+        self.since = {  # 0 for a model without records yet (a database without demo data)
             model: self.env[model].sudo().search([], order="id desc", limit=1).id or 0
             for model in ("mail.message", "eyrie.job", "eyrie.job.step", "queue.job", "bus.bus")
         }

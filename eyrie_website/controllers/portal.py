@@ -300,22 +300,22 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_messages(self):
         """The message of each ``done`` a mutation redirects with."""
-        _ = request.env._
+        env = request.env
         return {
-            "created": _("Deployment created."),
-            "saved": _("Saved: a new version is now current."),
-            "unchanged": _("Nothing changed: the deployment already runs that."),
-            lifecycle.INITIALIZE: _("Initialize started."),
-            lifecycle.DEPLOY: _("Deploy started."),
-            lifecycle.PAUSE: _("Pause started."),
-            lifecycle.DROP: _("Drop started: the deployment's resources are being deleted."),
-            "redeploy": _("Re-deploy started."),
-            "resume": _("Run resumed from its failed step."),
-            "retry": _("Run started again from its first step."),
-            "cancel": _("Run cancelled: the deployment's messages say the state it is in."),
-            "run_resume": _("Run resumed from its failed step."),
-            "run_retry": _("Run started again from its first step."),
-            "run_cancel": _("Run cancelled: the deployment's messages say the state it is in."),
+            "created": env._("Deployment created."),
+            "saved": env._("Saved: a new version is now current."),
+            "unchanged": env._("Nothing changed: the deployment already runs that."),
+            lifecycle.INITIALIZE: env._("Initialize started."),
+            lifecycle.DEPLOY: env._("Deploy started."),
+            lifecycle.PAUSE: env._("Pause started."),
+            lifecycle.DROP: env._("Drop started: the deployment's resources are being deleted."),
+            "redeploy": env._("Re-deploy started."),
+            "resume": env._("Run resumed from its failed step."),
+            "retry": env._("Run started again from its first step."),
+            "cancel": env._("Run cancelled: the deployment's messages say the state it is in."),
+            "run_resume": env._("Run resumed from its failed step."),
+            "run_retry": env._("Run started again from its first step."),
+            "run_cancel": env._("Run cancelled: the deployment's messages say the state it is in."),
         }
 
     # ------------------------------------------------------------------
@@ -404,18 +404,18 @@ class EyriePortal(CustomerPortal):
     def _eyrie_new_deployment_values(self, typed, group_sudo, choices):
         """Values to create a deployment from the form as typed; UserError for a choice the form
         did not offer (the model checks the rest: image, branch, unique name…)."""
-        _ = request.env._
+        env = request.env
         scope = choices["scopes"].filtered(lambda scope: scope.id == to_id(typed["scope_id"]))
         clusters = choices["clusters"].filtered(lambda cluster: cluster.id in typed["cluster_ids"])
         repository = choices["repositories"].filtered(lambda repo: repo.id == to_id(typed["repository_id"]))
         if not typed["name"]:
-            raise UserError(_("Give the deployment a name."))
+            raise UserError(env._("Give the deployment a name."))
         if not scope:
-            raise UserError(_("Choose a scope."))
+            raise UserError(env._("Choose a scope."))
         if len(clusters) != len(set(typed["cluster_ids"])):
-            raise UserError(_("Choose clusters from the list."))
+            raise UserError(env._("Choose clusters from the list."))
         if typed["repository_id"] and not repository:
-            raise UserError(_("Choose a repository from the list."))
+            raise UserError(env._("Choose a repository from the list."))
         return {
             "name": typed["name"],
             "group_id": group_sudo.id,
