@@ -352,13 +352,12 @@ class EyrieDeployment(models.Model):
 
     def _action_labels(self):
         """{action key: (button label, method)}, in the order the buttons show."""
-        _ = self.env._
         return {
-            "initialize": (_("Initialize"), "action_initialize"),
-            "deploy": (_("Deploy"), "action_deploy"),
-            "redeploy": (_("Re-deploy"), "action_deploy"),
-            "pause": (_("Pause"), "action_pause"),
-            "drop": (_("Drop"), "action_drop"),
+            "initialize": (self.env._("Initialize"), "action_initialize"),
+            "deploy": (self.env._("Deploy"), "action_deploy"),
+            "redeploy": (self.env._("Re-deploy"), "action_deploy"),
+            "pause": (self.env._("Pause"), "action_pause"),
+            "drop": (self.env._("Drop"), "action_drop"),
         }
 
     def _available_actions(self):

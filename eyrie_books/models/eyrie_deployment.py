@@ -240,12 +240,11 @@ class EyrieDeployment(models.Model):
     # ------------------------------------------------------------------
 
     def _action_labels(self):
-        _ = self.env._
         return {
             **super()._action_labels(),
-            "resume": (_("Resume"), "action_resume"),
-            "retry": (_("Retry"), "action_retry"),
-            "cancel": (_("Cancel Run"), "action_cancel"),
+            "resume": (self.env._("Resume"), "action_resume"),
+            "retry": (self.env._("Retry"), "action_retry"),
+            "cancel": (self.env._("Cancel Run"), "action_cancel"),
         }
 
     def _latest_jobs(self):

@@ -18,7 +18,7 @@ class EyrieJob(models.Model):
     book_id = fields.Many2one("eyrie.book", required=True, readonly=True, ondelete="restrict")
     action = fields.Selection(related="book_id.action", store=True)
     version_id = fields.Many2one(
-        "eyrie.deployment.version", string="Version", required=True, readonly=True, index=True, ondelete="cascade",
+        "eyrie.deployment.version", required=True, readonly=True, index=True, ondelete="cascade",
         help="What the run applies: every step builds its objects from this version, whatever is edited meanwhile.",
     )
     previous_state = fields.Selection(
