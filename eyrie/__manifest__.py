@@ -1,7 +1,7 @@
 {
     "name": "Eyrie",
     "summary": "Run Odoo, PostgreSQL, MySQL and containers on Kubernetes from Odoo",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Services/Eyrie",
     "license": "LGPL-3",
     "author": "Eyrie",
