@@ -7,6 +7,7 @@ Pausing sets ``spec.shutdown``.
 """
 from __future__ import annotations
 
+from .. import operators
 from ..spec import DeploymentSpec
 from . import common
 from .common import Obj
@@ -21,7 +22,7 @@ def user_secret_name(cluster: str, user: str) -> str:
 
 def postgres_cluster(spec: DeploymentSpec) -> Obj:
     instance: Obj = {
-        "name": "instance1",
+        "name": operators.PGO_INSTANCE_NAME,
         "replicas": int(spec.setting("instances", 1)),
         "dataVolumeClaimSpec": common.volume_claim_spec(spec, spec.storage_size),
     }
@@ -29,7 +30,7 @@ def postgres_cluster(spec: DeploymentSpec) -> Obj:
         instance["resources"] = dict(spec.resources)
     backup_size = spec.setting("backup_size") or spec.storage_size
     body: Obj = {
-        "postgresVersion": int(spec.setting("postgres_version", 16)),
+        "postgresVersion": int(spec.setting("postgres_version", operators.PGO_DEFAULT_POSTGRES_VERSION)),
         "instances": [instance],
         "backups": {
             "pgbackrest": {

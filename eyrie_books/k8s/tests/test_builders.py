@@ -320,12 +320,19 @@ def test_generic_app() -> None:
         "env": [{"name": "GREETING", "value": "hello"}],
     }
     service = generic.service(spec)
+    assert service is not None
     assert [(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [("http", 8080, 8080)]
     ingress = generic.ingress(spec)
     assert ingress is not None
     paths = ingress["spec"]["rules"][0]["http"]["paths"]
     assert [(p["path"], p["backend"]["service"]["port"]["number"]) for p in paths] == [("/", 8080)]
     assert [obj["kind"] for obj in objects_for(make_spec("none", host=""))] == ["Namespace", "Deployment", "Service"]
+
+
+def test_generic_worker_has_no_service_and_no_ingress() -> None:
+    spec = make_spec("none", port=None, env={})
+    assert [obj["kind"] for obj in objects_for(spec)] == ["Namespace", "Deployment"]
+    assert _container(generic.deployment(spec)) == {"name": "app", "image": "nginx:1.27"}
 
 
 # --- pause ------------------------------------------------------------------

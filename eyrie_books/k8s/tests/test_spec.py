@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from ..builders import objects_for, odoo
+from .. import operators
+from ..builders import objects_for, odoo, workload
 from ..errors import InvalidSpec, KubeError, PermanentError
 from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, is_dns_label
 from .factories import make_spec
@@ -47,7 +48,7 @@ def test_valid_specs_pass(type_: str) -> None:
         ("none", {"namespace": ""}, "namespace"),
         ("none", {"image": ""}, "image"),
         ("odoo", {"image": "  "}, "image"),
-        ("pxc", {"image": ""}, "image"),
+        ("none", {"image": "", "port": None}, "image"),
         ("none", {"replicas": -1}, "replicas"),
         ("none", {"replicas": True}, "replicas"),
         ("none", {"deployment_id": "42"}, "deployment_id"),
@@ -57,7 +58,9 @@ def test_valid_specs_pass(type_: str) -> None:
         ("none", {"host": "", "tls_secret": "acme-tls"}, "tls_secret"),
         ("none", {"tls_secret": "Acme TLS"}, "tls_secret"),
         ("none", {"env": {"BAD NAME": "x"}}, "env"),
-        ("none", {"port": None}, "port"),
+        ("none", {"port": 0}, "port"),
+        ("none", {"port": True}, "port"),
+        ("odoo", {"port": "8069"}, "port"),
         ("none", {"port": 70000}, "port"),
         ("odoo", {"settings": {"db_secret": "db-pguser-odoo", "workers": 0}}, "settings.workers"),
         ("odoo", {"settings": {}}, "settings"),
@@ -65,8 +68,9 @@ def test_valid_specs_pass(type_: str) -> None:
         ("odoo", {"settings": {"db_secret": "Bad_Secret"}}, "settings.db_secret"),
         ("odoo", {"settings": {"db_host": "pg", "db_user": "odoo", "db_password_secret": "x/y"}},
          "settings.db_password_secret"),
-        ("pxc", {"settings": {"haproxy_image": "percona/haproxy:2.8.5"}}, "settings.cr_version"),
-        ("pxc", {"settings": {"cr_version": "1.15.0"}}, "settings.haproxy_image"),
+        ("pxc", {"settings": {"cr_version": 1.15}}, "settings.cr_version"),
+        ("pxc", {"settings": {"haproxy_image": " "}}, "settings.haproxy_image"),
+        ("pxc", {"settings": {"haproxy_image": ["percona/haproxy"]}}, "settings.haproxy_image"),
     ],
 )
 def test_invalid_specs_name_the_field(type_: str, overrides: dict[str, Any], field: str) -> None:
@@ -84,9 +88,18 @@ def test_invalid_spec_is_a_permanent_value_error() -> None:
     assert isinstance(info.value, KubeError)
 
 
-def test_image_is_optional_for_pgo_and_port_only_for_none() -> None:
+def test_image_is_optional_for_databases_and_port_for_every_type() -> None:
     assert make_spec("pgo", image="").image == ""
+    assert make_spec("pxc", image="").image == ""
     assert make_spec("odoo").port is None
+    assert make_spec("none", port=None).port is None
+
+
+def test_pxc_needs_no_settings() -> None:
+    spec = make_spec("pxc", image="", settings={})
+    cluster = workload(spec)["spec"]
+    assert (cluster["crVersion"], cluster["pxc"]["image"], cluster["haproxy"]["image"]) == (
+        operators.PXC_CR_VERSION, operators.PXC_IMAGE, operators.PXC_HAPROXY_IMAGE)
 
 
 def test_explicit_database_settings_are_accepted() -> None:
@@ -105,9 +118,9 @@ def test_registry_password_is_not_in_repr() -> None:
 
 
 def test_the_longest_allowed_name_fits_every_derived_name() -> None:
-    longest = 63 - max(len(suffix) for suffix in NAME_SUFFIXES)
     registry = RegistryCredentials("registry.example.com", "bot", "pw")
     for type_ in TYPES:
+        longest = operators.PGO_CLUSTER_NAME_MAX if type_ == "pgo" else 63 - max(map(len, NAME_SUFFIXES))
         spec = make_spec(type_, name="a" * longest, registry=registry)
         objs = objects_for(spec) + ([odoo.init_job(spec)] if type_ == "odoo" else [])
         assert max(len(obj["metadata"]["name"]) for obj in objs) <= 63
