@@ -21,7 +21,8 @@ every one is optional unless said otherwise:
   ``backup_size`` (default: ``storage_size``), ``users`` (a list of
   ``{"name": ..., "databases": [...], "options": ..., "password": {...}}``,
   the fields of PGO's ``spec.users``).  ``image`` is optional: PGO's own
-  image for the version.  The name is at most ``PGO_CLUSTER_NAME_MAX``.
+  image for the version.  A name too long for PGO gets a shortened cluster
+  name (see ``builders.pgo.cluster_name``).
 * ``pxc``: ``cr_version`` (default ``PXC_CR_VERSION``), ``size`` (default 3;
   odd, 3 to 5), ``haproxy`` (default True), ``haproxy_size`` (default 3; at
   least 2), ``haproxy_image`` (default ``PXC_HAPROXY_IMAGE``), ``unsafe``
@@ -184,12 +185,6 @@ class DeploymentSpec:
             )
 
     def _validate_pgo(self) -> None:
-        if len(self.name) > operators.PGO_CLUSTER_NAME_MAX:
-            raise InvalidSpec(
-                "name",
-                f"{self.name!r} is longer than {operators.PGO_CLUSTER_NAME_MAX} characters, "
-                f"the most PGO allows next to its instance name {operators.PGO_INSTANCE_NAME!r}",
-            )
         version = self.setting("postgres_version", operators.PGO_DEFAULT_POSTGRES_VERSION)
         if version not in operators.PGO_POSTGRES_VERSIONS:
             supported = ", ".join(map(str, operators.PGO_POSTGRES_VERSIONS))

@@ -4,6 +4,10 @@ The operator creates the pods, volumes and one Secret per user named
 ``<cluster>-pguser-<user>`` (keys host, port, user, password, dbname...),
 which an Odoo deployment reads through its ``db_secret`` setting.
 Pausing sets ``spec.shutdown``.
+
+PGO allows 46 characters for the cluster and instance names together, so
+the cluster is called :func:`cluster_name`: the deployment's name when it
+fits, else a readable prefix and a hash of it.
 """
 from __future__ import annotations
 
@@ -18,6 +22,11 @@ API_VERSION = "postgres-operator.crunchydata.com/v1beta1"
 def user_secret_name(cluster: str, user: str) -> str:
     """The Secret PGO writes for ``user`` of ``cluster``."""
     return f"{cluster}-pguser-{user}"
+
+
+def cluster_name(spec: DeploymentSpec) -> str:
+    """The ``PostgresCluster``'s name: within PGO's limit, stable."""
+    return operators.short_name(spec.name, operators.PGO_CLUSTER_NAME_MAX)
 
 
 def postgres_cluster(spec: DeploymentSpec) -> Obj:
@@ -52,7 +61,7 @@ def postgres_cluster(spec: DeploymentSpec) -> Obj:
     return {
         "apiVersion": API_VERSION,
         "kind": "PostgresCluster",
-        "metadata": common.metadata(spec, spec.name),
+        "metadata": common.metadata(spec, cluster_name(spec)),
         "spec": body,
     }
 

@@ -53,7 +53,8 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
             {"name": "report", "databases": ["acme"], "password": {"type": "AlphaNumeric"}},
         ]}},
         "own-image": {"image": "registry.example.com/postgres:16.4", "resources": RESOURCES},
-        "longest-name": {"name": "p" * 37},
+        "long-name": {"name": "acme-shop-production-postgres-cluster"},
+        "longest-name": {"name": LONGEST},
     },
     "pxc": {
         "defaults": {"image": "", "settings": {}},
@@ -235,7 +236,6 @@ def test_pull_secret_check_sees_a_component_without_it() -> None:
         ("pxc", {"settings": {"cr_version": "latest"}}, "settings.cr_version"),
         ("pxc", {"settings": {"haproxy": "off"}}, "settings.haproxy"),
         ("pgo", {"settings": {"postgres_version": 12}}, "settings.postgres_version"),
-        ("pgo", {"name": "p" * 38}, "name"),
         ("pgo", {"settings": {"users": [{"name": "odoo", "database": ["acme"]}]}}, "settings.users"),
         ("pgo", {"settings": {"users": [{"name": "Odoo"}]}}, "settings.users"),
         ("pgo", {"settings": {"users": [{"name": "odoo", "options": "PASSWORD 'x'"}]}}, "settings.users"),
@@ -249,14 +249,19 @@ def test_eyrie_refuses_what_an_operator_would(type_: str, overrides: dict[str, A
     assert info.value.field == field
 
 
-def test_pxc_cluster_name_is_short_stable_and_distinct() -> None:
-    first = make_spec("pxc", name="acme-shop-production-mysql")
-    other = make_spec("pxc", name="acme-shop-production-mysql2")
-    cluster = workload(first)
-    assert len(cluster["metadata"]["name"]) <= 22
+@pytest.mark.parametrize(("type_", "limit"), [("pxc", 22), ("pgo", 37)])
+def test_database_cluster_names_are_short_stable_and_distinct(type_: str, limit: int) -> None:
+    name = "acme-shop-production-database-cluster-eu"
+    cluster = workload(make_spec(type_, name=name))
+    assert len(cluster["metadata"]["name"]) == limit
     assert cluster["metadata"]["name"].startswith("acme-shop-prod")
-    assert workload(first)["metadata"]["name"] == cluster["metadata"]["name"]
-    assert workload(other)["metadata"]["name"] != cluster["metadata"]["name"]
-    assert cluster["spec"]["secretsName"] == f"{cluster['metadata']['name']}-secrets"
+    assert workload(make_spec(type_, name=name))["metadata"]["name"] == cluster["metadata"]["name"]
+    assert workload(make_spec(type_, name=f"{name}2"))["metadata"]["name"] != cluster["metadata"]["name"]
     # A name that fits is kept as it is: clusters made before keep theirs.
-    assert workload(make_spec("pxc", name="mysql"))["metadata"]["name"] == "mysql"
+    assert workload(make_spec(type_, name="shop-db"))["metadata"]["name"] == "shop-db"
+
+
+def test_pxc_secret_follows_the_cluster_name() -> None:
+    cluster = workload(make_spec("pxc", name="acme-shop-production-mysql"))
+    assert cluster["metadata"]["name"] == "acme-shop-prod-9a74de2"
+    assert cluster["spec"]["secretsName"] == "acme-shop-prod-9a74de2-secrets"

@@ -120,7 +120,6 @@ def test_registry_password_is_not_in_repr() -> None:
 def test_the_longest_allowed_name_fits_every_derived_name() -> None:
     registry = RegistryCredentials("registry.example.com", "bot", "pw")
     for type_ in TYPES:
-        longest = operators.PGO_CLUSTER_NAME_MAX if type_ == "pgo" else 63 - max(map(len, NAME_SUFFIXES))
-        spec = make_spec(type_, name="a" * longest, registry=registry)
+        spec = make_spec(type_, name="a" * (63 - max(map(len, NAME_SUFFIXES))), registry=registry)
         objs = objects_for(spec) + ([odoo.init_job(spec)] if type_ == "odoo" else [])
         assert max(len(obj["metadata"]["name"]) for obj in objs) <= 63
