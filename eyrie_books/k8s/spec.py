@@ -61,6 +61,8 @@ INTEGER_SETTINGS = {
     "pxc": {"size": 1, "haproxy_size": 1},
 }
 BOOLEAN_SETTINGS = {"pxc": ("haproxy", "unsafe")}
+# Settings written into objects as text: a number or a list there would be refused by the API server.
+TEXT_SETTINGS = {"odoo": ("db_host", "db_user", "db_name")}
 
 
 def is_dns_label(value: str) -> bool:
@@ -164,6 +166,9 @@ class DeploymentSpec:
         for key in BOOLEAN_SETTINGS.get(self.type, ()):
             if not isinstance(self.setting(key, False), bool):
                 raise InvalidSpec(f"settings.{key}", f"{self.setting(key)!r} must be true or false")
+        for key in TEXT_SETTINGS.get(self.type, ()):
+            if not isinstance(self.setting(key, ""), str):
+                raise InvalidSpec(f"settings.{key}", f"{self.setting(key)!r} must be text")
         if self.type == "odoo":
             self._validate_odoo()
         if self.type == "pgo":

@@ -4,11 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .. import operators
-from ..builders import objects_for, odoo, workload
+from ..builders import objects_for, odoo, pause_patch, workload
 from ..errors import InvalidSpec, KubeError, PermanentError
 from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, is_dns_label
+from . import validation
 from .factories import make_spec
 
 
@@ -123,3 +126,38 @@ def test_the_longest_allowed_name_fits_every_derived_name() -> None:
         spec = make_spec(type_, name="a" * (63 - max(map(len, NAME_SUFFIXES))), registry=registry)
         objs = objects_for(spec) + ([odoo.init_job(spec)] if type_ == "odoo" else [])
         assert max(len(obj["metadata"]["name"]) for obj in objs) <= 63
+
+
+# Any JSON value under any setting a type reads: a spec is refused naming the setting, or every object
+# it builds is accepted.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 70000) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+_SETTING_KEYS = {
+    "odoo": ["db_secret", "db_host", "db_user", "db_password_secret", "db_port", "db_name", "workers", "fs_group"],
+    "pgo": ["postgres_version", "instances", "backup_size", "users"],
+    "pxc": ["cr_version", "size", "haproxy", "haproxy_size", "haproxy_image", "unsafe"],
+    "none": [],
+}
+_USERS = st.lists(st.dictionaries(st.sampled_from(["name", "databases", "options", "password", "x"]), _JSON,
+                                  max_size=4), max_size=3)
+
+
+@pytest.mark.parametrize("type_", TYPES)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_settings_are_refused_by_name_or_build(type_: str, data: st.DataObject) -> None:
+    base = dict(make_spec(type_).settings or {})
+    keys = _SETTING_KEYS[type_]
+    values = data.draw(st.dictionaries(st.sampled_from(keys), _JSON | _USERS, max_size=3)) if keys else {}
+    try:
+        spec = make_spec(type_, settings={**base, **values})
+    except InvalidSpec as error:
+        assert error.field.startswith("settings")
+        return
+    pause_patch(spec, True)
+    assert {obj["kind"]: validation.errors(obj) for obj in objects_for(spec)} == {
+        obj["kind"]: [] for obj in objects_for(spec)
+    }

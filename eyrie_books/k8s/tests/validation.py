@@ -174,10 +174,13 @@ def _cel_failures(value: Any, schema: Mapping[str, Any], path: str, root: bool =
                 yield from _cel_failures(item, child, f"{path}.{key}")
 
 
+# Made at import: making it raises the recursion limit, which hypothesis warns of inside a test.
+_CEL = celpy.Environment()
+
+
 @functools.cache
 def _cel_program(rule: str) -> celpy.Runner:
-    environment = celpy.Environment()
-    return environment.program(environment.compile(rule))
+    return _CEL.program(_CEL.compile(rule))
 
 
 # --- operators' own rules and object names ----------------------------------------------------
