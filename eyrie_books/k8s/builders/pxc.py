@@ -50,20 +50,20 @@ def pxc_cluster(spec: DeploymentSpec) -> Obj:
         # Each component's pods pull their own image: each needs the pull secret.
         for component in (pxc, haproxy) if haproxy["enabled"] else (pxc,):
             component["imagePullSecrets"] = common.pull_secret_refs(spec)
-    body: Obj = {
-        "crVersion": spec.setting("cr_version", operators.PXC_CR_VERSION),
-        "secretsName": secrets_name(spec),
-        "pxc": pxc,
-        "haproxy": haproxy,
-    }
-    if spec.setting("unsafe", False):
-        # Lifts checkSafeDefaults()'s size rules; TLS and backups keep their safe defaults.
-        body["unsafeFlags"] = {"pxcSize": True, "proxySize": True}
+    unsafe = bool(spec.setting("unsafe", False))
     return {
         "apiVersion": API_VERSION,
         "kind": "PerconaXtraDBCluster",
         "metadata": common.metadata(spec, cluster_name(spec)),
-        "spec": body,
+        "spec": {
+            "crVersion": spec.setting("cr_version", operators.PXC_CR_VERSION),
+            "secretsName": secrets_name(spec),
+            # Lifts checkSafeDefaults()'s size rules only (TLS and backups keep theirs). Always
+            # sent: a merge patch without the key would leave an earlier "true" in place.
+            "unsafeFlags": {"pxcSize": unsafe, "proxySize": unsafe},
+            "pxc": pxc,
+            "haproxy": haproxy,
+        },
     }
 
 

@@ -190,7 +190,7 @@ def test_crd_check_runs_cel_rules_and_keeps_preserved_fields() -> None:
 def test_operator_rules_refuse_what_the_pxc_operator_would(settings: dict[str, Any], name: str,
                                                            expected: str) -> None:
     obj = _pxc_object(**settings)
-    del obj["spec"]["unsafeFlags"]
+    obj["spec"]["unsafeFlags"] = {"pxcSize": False, "proxySize": False}
     obj["metadata"]["name"] = name
     assert any(expected in problem for problem in validation.operator_rule_errors(obj))
 

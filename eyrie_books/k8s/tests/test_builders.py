@@ -289,6 +289,7 @@ def test_pxc_cluster() -> None:
     assert cluster["spec"] == {
         "crVersion": "1.15.0",
         "secretsName": "mysql-secrets",
+        "unsafeFlags": {"pxcSize": False, "proxySize": False},
         "pxc": {
             "size": 3,
             "image": "percona/percona-xtradb-cluster:8.0.36",
@@ -302,6 +303,13 @@ def test_pxc_cluster() -> None:
 def test_pxc_without_haproxy() -> None:
     spec = make_spec("pxc", settings={"cr_version": "1.15.0", "haproxy": False})
     assert pxc.pxc_cluster(spec)["spec"]["haproxy"] == {"enabled": False}
+
+
+def test_pxc_unsafe_single_node_sets_the_operators_unsafe_flags() -> None:
+    spec = make_spec("pxc", settings={"unsafe": True, "size": 1, "haproxy_size": 1})
+    cluster = pxc.pxc_cluster(spec)["spec"]
+    assert cluster["unsafeFlags"] == {"pxcSize": True, "proxySize": True}
+    assert (cluster["pxc"]["size"], cluster["haproxy"]["size"]) == (1, 1)
 
 
 # --- none -------------------------------------------------------------------
