@@ -43,17 +43,20 @@ class TestRunsOnKmock(BooksCase):
         elif step.kind == "run_init_job" and step.attempt:  # the first attempt creates the Job
             self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
 
+    def initialize_deploy_pause_deploy(self, deployment):
+        for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
+                               ("action_pause", "pause"), ("action_deploy", "deploy")):
+            getattr(deployment, method)()
+            self.run_queue(before=self.make_ready)
+            self.assertRunDone(deployment, action)
+
     def test_every_action_of_every_type(self):
         for kind in ("odoo", "pgo", "pxc", "none"):
             with self.subTest(kind=kind):
                 deployment = self.make_deployment(name=f"k-{kind}", kind=kind)
                 spec = deployment._k8s_spec(self.cluster)
                 namespace_path = f"/api/v1/namespaces/{spec.namespace}"
-                for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
-                                       ("action_pause", "pause"), ("action_deploy", "deploy")):
-                    getattr(deployment, method)()
-                    self.run_queue(before=self.make_ready)
-                    self.assertRunDone(deployment, action)
+                self.initialize_deploy_pause_deploy(deployment)
                 workload = builders.workload(spec)
                 live = self.mock.emulator.objects[self.resource(workload), spec.namespace, spec.name]
                 self.assertEqual(live["metadata"]["labels"]["eyrie.io/deployment-id"], str(deployment.id))
@@ -74,11 +77,7 @@ class TestRunsOnKmock(BooksCase):
                 deployment = self.make_deployment(
                     name=f"k bare {kind} deployment with a rather long name", kind=kind, settings="{}", **vals)
                 spec = deployment._k8s_spec(self.cluster)
-                for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
-                                       ("action_pause", "pause"), ("action_deploy", "deploy")):
-                    getattr(deployment, method)()
-                    self.run_queue(before=self.make_ready)
-                    self.assertRunDone(deployment, action)
+                self.initialize_deploy_pause_deploy(deployment)
                 workload = builders.workload(spec)
                 name = workload["metadata"]["name"]
                 live = self.mock.emulator.objects[self.resource(workload), spec.namespace, name]
