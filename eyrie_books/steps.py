@@ -70,7 +70,9 @@ def apply_workload(kube, spec, params, log):
 def apply_network(kube, spec, params, log):
     objects = _objects(spec, NETWORK_KINDS)
     _apply(kube, objects, log)
-    if not any(obj["kind"] == "Ingress" for obj in objects):
+    if spec.type == "none" and spec.port is None:
+        log("No Service or Ingress: the app has no port (it runs as a worker)")
+    elif not any(obj["kind"] == "Ingress" for obj in objects):
         log("No Ingress: the cluster has no ingress domain for this deployment")
 
 
@@ -89,12 +91,23 @@ def wait_ready(kube, spec, params, log):
 
 def pause(kube, spec, params, log):
     kube.pause(spec)
-    log(f"{builders.workload(spec)['kind']} {spec.name}: paused")
+    log(f"{_workload_name(spec)}: paused")
 
 
 def resume(kube, spec, params, log):
     kube.resume(spec)
-    log(f"{builders.workload(spec)['kind']} {spec.name}: running")
+    log(f"{_workload_name(spec)}: running")
+
+
+def _workload_name(spec):
+    """Kind and name of the workload (a PXC cluster's name may be shorter than the deployment's).
+
+    >>> from eyrie_books.k8s import DeploymentSpec
+    >>> _workload_name(DeploymentSpec("acme-shop-production-mysql", "acme", "pxc", "", 1, "1"))
+    'PerconaXtraDBCluster acme-shop-prod-9a74de2'
+    """
+    workload = builders.workload(spec)
+    return f"{workload['kind']} {workload['metadata']['name']}"
 
 
 def delete_resources(kube, spec, params, log):

@@ -2,24 +2,36 @@
 
 A :class:`DeploymentSpec` is plain data built by the Odoo side from its
 records.  It validates itself on construction and raises
-:class:`~.errors.InvalidSpec` naming the field, so a bad name or a missing
-image is reported before any request reaches a cluster.
+:class:`~.errors.InvalidSpec` naming the field, so a bad name, a missing
+image or a setting the operators would refuse is reported before any request
+reaches a cluster (the operators' own rules are in :mod:`.operators`).
 
-``settings`` carries the values that only one deployment type understands:
+``settings`` carries the values that only one deployment type understands;
+every one is optional unless said otherwise:
 
 * ``odoo``: ``db_secret`` (a PGO user secret such as
   ``<cluster>-pguser-<user>``, keys host/port/user/password/dbname) *or*
   ``db_host`` + ``db_user`` + ``db_password_secret`` (a Secret with key
-  ``password``) and optional ``db_port``; ``db_name`` (defaults to the
-  secret's ``dbname``, or the deployment name); ``workers`` (default 2);
-  ``fs_group`` (default 101, the uid/gid of the official Odoo image).
-* ``pgo``: ``postgres_version`` (default 16), ``instances`` (default 1),
+  ``password``) and optional ``db_port``: one of the two is required;
+  ``db_name`` (defaults to the secret's ``dbname``, or the deployment name);
+  ``workers`` (default 2); ``fs_group`` (default 101, the uid/gid of the
+  official Odoo image).
+* ``pgo``: ``postgres_version`` (one of ``PGO_POSTGRES_VERSIONS``, default
+  ``PGO_DEFAULT_POSTGRES_VERSION``), ``instances`` (default 1),
   ``backup_size`` (default: ``storage_size``), ``users`` (a list of
-  ``{"name": ..., "databases": [...], "options": ...}``).
-* ``pxc``: ``cr_version`` (required), ``size`` (default 3), ``haproxy``
-  (default True), ``haproxy_size`` (default 3), ``haproxy_image`` (required
-  while haproxy is on).  ``image`` is the PXC image.
+  ``{"name": ..., "databases": [...], "options": ..., "password": {...}}``,
+  the fields of PGO's ``spec.users``).  ``image`` is optional: PGO's own
+  image for the version.  A name too long for PGO gets a shortened cluster
+  name (see ``builders.pgo.cluster_name``).
+* ``pxc``: ``cr_version`` (default ``PXC_CR_VERSION``), ``size`` (default 3;
+  odd, 3 to 5), ``haproxy`` (default True), ``haproxy_size`` (default 3; at
+  least 2), ``haproxy_image`` (default ``PXC_HAPROXY_IMAGE``), ``unsafe``
+  (default False; True allows any size from 1, dev only, through the
+  operator's ``unsafeFlags``).  ``image`` is the PXC image (default
+  ``PXC_IMAGE``).  A name too long for the operator gets a shortened cluster
+  name (see ``builders.pxc.cluster_name``).
 * ``none``: nothing; ``image``, ``port`` and ``env`` describe the app.
+  Without a ``port`` it runs as a worker: no Service, no Ingress.
 """
 from __future__ import annotations
 
@@ -28,6 +40,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import operators
 from .errors import InvalidSpec
 
 TYPES = ("odoo", "pgo", "pxc", "none")
@@ -47,6 +60,9 @@ INTEGER_SETTINGS = {
     "pgo": {"instances": 1, "postgres_version": 1},
     "pxc": {"size": 1, "haproxy_size": 1},
 }
+BOOLEAN_SETTINGS = {"pxc": ("haproxy", "unsafe")}
+# Settings written into objects as text: a number or a list there would be refused by the API server.
+TEXT_SETTINGS = {"odoo": ("db_host", "db_user", "db_name")}
 
 
 def is_dns_label(value: str) -> bool:
@@ -125,7 +141,7 @@ class DeploymentSpec:
         if len(self.name) + longest > 63:
             raise InvalidSpec("name", f"{self.name!r} is longer than {63 - longest} characters")
         check_dns_label("namespace", self.namespace)
-        if self.type != "pgo" and not self.image.strip():
+        if self.type in ("odoo", "none") and not self.image.strip():
             raise InvalidSpec("image", f"an image is required for type {self.type!r}")
         check_integer("replicas", self.replicas, 0)
         check_integer("deployment_id", self.deployment_id, 0)
@@ -140,17 +156,23 @@ class DeploymentSpec:
         for env_name in self.env or {}:
             if not _ENV_NAME.match(env_name):
                 raise InvalidSpec("env", f"{env_name!r} is not a valid variable name")
-        if self.type == "none" and not (isinstance(self.port, int) and 0 < self.port < 65536):
-            raise InvalidSpec("port", f"{self.port!r} must be a TCP port for type 'none'")
+        if self.port is not None and not (
+            isinstance(self.port, int) and not isinstance(self.port, bool) and 0 < self.port < 65536
+        ):
+            raise InvalidSpec("port", f"{self.port!r} must be a TCP port (1-65535)")
         for key, minimum in INTEGER_SETTINGS.get(self.type, {}).items():
             if key in (self.settings or {}):
                 check_integer(f"settings.{key}", self.setting(key), minimum)
+        for key in BOOLEAN_SETTINGS.get(self.type, ()):
+            if not isinstance(self.setting(key, False), bool):
+                raise InvalidSpec(f"settings.{key}", f"{self.setting(key)!r} must be true or false")
+        for key in TEXT_SETTINGS.get(self.type, ()):
+            if not isinstance(self.setting(key, ""), str):
+                raise InvalidSpec(f"settings.{key}", f"{self.setting(key)!r} must be text")
         if self.type == "odoo":
             self._validate_odoo()
         if self.type == "pgo":
-            users = self.setting("users") or []
-            if not isinstance(users, list) or not all(isinstance(user, Mapping) for user in users):
-                raise InvalidSpec("settings.users", "must be a list of PGO user specs ({\"name\": …})")
+            self._validate_pgo()
         if self.type == "pxc":
             self._validate_pxc()
 
@@ -167,8 +189,77 @@ class DeploymentSpec:
                 "settings", "odoo needs db_secret, or db_host, db_user and db_password_secret"
             )
 
+    def _validate_pgo(self) -> None:
+        version = self.setting("postgres_version", operators.PGO_DEFAULT_POSTGRES_VERSION)
+        if version not in operators.PGO_POSTGRES_VERSIONS:
+            supported = ", ".join(map(str, operators.PGO_POSTGRES_VERSIONS))
+            raise InvalidSpec("settings.postgres_version", f"{version!r} is not one of {supported}")
+        backup_size = self.setting("backup_size")
+        if backup_size is not None and not (isinstance(backup_size, str) and _QUANTITY.match(backup_size)):
+            raise InvalidSpec("settings.backup_size", f"{backup_size!r} is not a quantity like '10Gi'")
+        users = self.setting("users") or []
+        if not isinstance(users, list) or not all(isinstance(user, Mapping) for user in users):
+            raise InvalidSpec("settings.users", "must be a list of PGO user specs ({\"name\": …})")
+        if len(users) > operators.PGO_MAX_USERS:
+            raise InvalidSpec("settings.users", f"PGO serves at most {operators.PGO_MAX_USERS} users")
+        names = [user.get("name") for user in users]
+        for user in users:
+            _check_pgo_user(user)
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise InvalidSpec("settings.users", f"{', '.join(duplicates)} listed more than once")
+
     def _validate_pxc(self) -> None:
-        if not self.setting("cr_version"):
-            raise InvalidSpec("settings.cr_version", "the PXC operator version is required")
-        if self.setting("haproxy", True) and not self.setting("haproxy_image"):
-            raise InvalidSpec("settings.haproxy_image", "required while haproxy is enabled")
+        cr_version = self.setting("cr_version", operators.PXC_CR_VERSION)
+        if not isinstance(cr_version, str) or not operators.PXC_CR_VERSION_PATTERN.match(cr_version):
+            raise InvalidSpec("settings.cr_version", f"{cr_version!r} is not an operator release like '1.19.0'")
+        haproxy_image = self.setting("haproxy_image", operators.PXC_HAPROXY_IMAGE)
+        if not isinstance(haproxy_image, str) or not haproxy_image.strip():
+            raise InvalidSpec("settings.haproxy_image", f"{haproxy_image!r} is not an image")
+        if self.setting("unsafe", False):
+            return  # the operator's unsafeFlags lift the size rules (any size from 1)
+        # The operator's checkSafeDefaults(), see operators.PXC_SAFE_SIZES.
+        size = self.setting("size", 3)
+        low, high = operators.PXC_SAFE_SIZES
+        if not low <= size <= high or size % 2 == 0:
+            raise InvalidSpec(
+                "settings.size",
+                f"{size} must be odd, {low} to {high} (the operator's safe sizes); "
+                "a smaller cluster needs the unsafe (dev only) choice",
+            )
+        proxy_size = self.setting("haproxy_size", 3)
+        if self.setting("haproxy", True) and proxy_size < operators.PXC_MIN_SAFE_PROXY_SIZE:
+            raise InvalidSpec(
+                "settings.haproxy_size",
+                f"{proxy_size} must be at least {operators.PXC_MIN_SAFE_PROXY_SIZE} "
+                "(the operator's safe size); fewer needs the unsafe (dev only) choice",
+            )
+
+
+def _check_pgo_user(user: Mapping[str, Any]) -> None:
+    """One item of PGO's ``spec.users``, as its CRD checks it (and nothing it would prune)."""
+    unknown = sorted(set(map(str, user)) - operators.PGO_USER_KEYS)
+    if unknown:
+        raise InvalidSpec("settings.users", f"unknown user fields {', '.join(unknown)} (PGO would drop them)")
+    name = user.get("name")
+    if not isinstance(name, str) or not is_dns_label(name):
+        raise InvalidSpec("settings.users", f"user name {name!r} must be lowercase letters, digits and '-'")
+    databases = user.get("databases", [])
+    if not isinstance(databases, list) or not all(
+        isinstance(database, str) and 0 < len(database) <= 63 for database in databases
+    ):
+        raise InvalidSpec("settings.users", f"databases of {name} must be a list of names (at most 63 characters)")
+    options = user.get("options", "")
+    if not isinstance(options, str) or len(options) > operators.PGO_USER_OPTIONS_MAX or (
+        operators.PGO_USER_OPTIONS_REFUSED.search(options)
+    ):
+        raise InvalidSpec(
+            "settings.users",
+            f"options of {name} must be ALTER ROLE options of at most {operators.PGO_USER_OPTIONS_MAX} "
+            "characters, without PASSWORD, ';' or comments",
+        )
+    password = user.get("password", {})
+    if not isinstance(password, Mapping) or set(password) - {"type"} or (
+        password.get("type", "ASCII") not in ("ASCII", "AlphaNumeric")
+    ):
+        raise InvalidSpec("settings.users", f"password of {name} may only say its type: ASCII or AlphaNumeric")

@@ -23,6 +23,19 @@ class TestRuns(BooksCase):
                     self.assertEqual(job.step_ids.mapped("name"), job.book_id.step_ids.mapped("name"))
                     self.assertEqual(set(job.step_ids.mapped("attempt")), {1})
 
+    def test_database_types_and_workers_run_without_settings(self):
+        """The Kubernetes layer's defaults run: operator release and images for pxc, PostgreSQL
+        major for pgo, a port-less generic app as a worker; long names fit the operators' limits."""
+        for kind, vals in (("pxc", {"image": False}), ("pgo", {"image": False}), ("none", {"port": 0})):
+            with self.subTest(kind=kind):
+                deployment = self.make_deployment(
+                    name=f"bare {kind} deployment with a rather long name", kind=kind, settings="{}", **vals)
+                for method in ACTIONS:
+                    getattr(deployment, method)()
+                    self.run_queue()
+                for action in ("init", "deploy", "pause", "drop"):
+                    self.assertRunDone(deployment, action)
+
     def test_dry_run_logs_what_it_would_send(self):
         deployment = self.make_deployment(name="logged", kind="none")
         deployment.action_initialize()

@@ -7,7 +7,7 @@ import kmock
 
 from odoo import fields
 
-from odoo.addons.eyrie_books.k8s import api_path, builders, ref
+from odoo.addons.eyrie_books.k8s import api_path, builders, operators, ref
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 
 from .common import BooksCase
@@ -43,17 +43,20 @@ class TestRunsOnKmock(BooksCase):
         elif step.kind == "run_init_job" and step.attempt:  # the first attempt creates the Job
             self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
 
+    def initialize_deploy_pause_deploy(self, deployment):
+        for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
+                               ("action_pause", "pause"), ("action_deploy", "deploy")):
+            getattr(deployment, method)()
+            self.run_queue(before=self.make_ready)
+            self.assertRunDone(deployment, action)
+
     def test_every_action_of_every_type(self):
         for kind in ("odoo", "pgo", "pxc", "none"):
             with self.subTest(kind=kind):
                 deployment = self.make_deployment(name=f"k-{kind}", kind=kind)
                 spec = deployment._k8s_spec(self.cluster)
                 namespace_path = f"/api/v1/namespaces/{spec.namespace}"
-                for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
-                                       ("action_pause", "pause"), ("action_deploy", "deploy")):
-                    getattr(deployment, method)()
-                    self.run_queue(before=self.make_ready)
-                    self.assertRunDone(deployment, action)
+                self.initialize_deploy_pause_deploy(deployment)
                 workload = builders.workload(spec)
                 live = self.mock.emulator.objects[self.resource(workload), spec.namespace, spec.name]
                 self.assertEqual(live["metadata"]["labels"]["eyrie.io/deployment-id"], str(deployment.id))
@@ -102,6 +105,34 @@ class TestRunsOnKmock(BooksCase):
         live = self.mock.emulator.objects[self.resource(workload), namespace, name]
         image = live["spec"]["template"]["spec"]["containers"][0]["image"]
         return image, live["metadata"]["annotations"]["eyrie.io/version"]
+
+    def test_types_run_without_settings(self):
+        """With no settings and a name longer than the operators allow: the PXC cluster runs the
+        operator release's images under a short name, a port-less app runs without a Service."""
+        for kind, vals in (("pxc", {"image": False}), ("pgo", {"image": False}), ("none", {"port": 0})):
+            with self.subTest(kind=kind):
+                deployment = self.make_deployment(
+                    name=f"k bare {kind} deployment with a rather long name", kind=kind, settings="{}", **vals)
+                spec = deployment._k8s_spec(self.cluster)
+                self.initialize_deploy_pause_deploy(deployment)
+                workload = builders.workload(spec)
+                name = workload["metadata"]["name"]
+                live = self.mock.emulator.objects[self.resource(workload), spec.namespace, name]
+                if kind == "pxc":
+                    self.assertLessEqual(len(name), 22)
+                    self.assertEqual(live["spec"]["crVersion"], operators.PXC_CR_VERSION)
+                    self.assertEqual(live["spec"]["pxc"]["image"], operators.PXC_IMAGE)
+                    self.assertEqual(live["spec"]["haproxy"]["image"], operators.PXC_HAPROXY_IMAGE)
+                if kind == "pgo":
+                    self.assertLessEqual(len(name), operators.PGO_CLUSTER_NAME_MAX)
+                if kind == "none":
+                    posted = [path for method, path, _body in self.mock.requests() if method == "POST"]
+                    self.assertIn(f"/apis/apps/v1/namespaces/{spec.namespace}/deployments", posted)
+                    self.assertFalse([path for path in posted if path.endswith(("/services", "/ingresses"))
+                                      and f"/{spec.namespace}/" in path])
+                deployment.action_drop()
+                self.run_queue()
+                self.assertRunDone(deployment, "drop")
 
     def resource(self, obj):
         target = ref(obj).resource

@@ -4,9 +4,14 @@ The operator creates the pods, volumes and one Secret per user named
 ``<cluster>-pguser-<user>`` (keys host, port, user, password, dbname...),
 which an Odoo deployment reads through its ``db_secret`` setting.
 Pausing sets ``spec.shutdown``.
+
+PGO allows 46 characters for the cluster and instance names together, so
+the cluster is called :func:`cluster_name`: the deployment's name when it
+fits, else a readable prefix and a hash of it.
 """
 from __future__ import annotations
 
+from .. import operators
 from ..spec import DeploymentSpec
 from . import common
 from .common import Obj
@@ -19,9 +24,14 @@ def user_secret_name(cluster: str, user: str) -> str:
     return f"{cluster}-pguser-{user}"
 
 
+def cluster_name(spec: DeploymentSpec) -> str:
+    """The ``PostgresCluster``'s name: within PGO's limit, stable."""
+    return operators.short_name(spec.name, operators.PGO_CLUSTER_NAME_MAX)
+
+
 def postgres_cluster(spec: DeploymentSpec) -> Obj:
     instance: Obj = {
-        "name": "instance1",
+        "name": operators.PGO_INSTANCE_NAME,
         "replicas": int(spec.setting("instances", 1)),
         "dataVolumeClaimSpec": common.volume_claim_spec(spec, spec.storage_size),
     }
@@ -29,7 +39,7 @@ def postgres_cluster(spec: DeploymentSpec) -> Obj:
         instance["resources"] = dict(spec.resources)
     backup_size = spec.setting("backup_size") or spec.storage_size
     body: Obj = {
-        "postgresVersion": int(spec.setting("postgres_version", 16)),
+        "postgresVersion": int(spec.setting("postgres_version", operators.PGO_DEFAULT_POSTGRES_VERSION)),
         "instances": [instance],
         "backups": {
             "pgbackrest": {
@@ -51,7 +61,7 @@ def postgres_cluster(spec: DeploymentSpec) -> Obj:
     return {
         "apiVersion": API_VERSION,
         "kind": "PostgresCluster",
-        "metadata": common.metadata(spec, spec.name),
+        "metadata": common.metadata(spec, cluster_name(spec)),
         "spec": body,
     }
 

@@ -3,9 +3,15 @@
 The system users' passwords are generated here once, in the Secret named by
 ``spec.secretsName``; the operator would otherwise invent them itself and
 Eyrie could not hand them out.  Pausing sets ``spec.pause``.
+
+The operator refuses cluster names over 22 characters, so the cluster (and
+the Secret it names) is called :func:`cluster_name`: the deployment's name
+when it fits, else a readable prefix and a hash of it.  Images default to the
+operator release's own (:mod:`..operators`).
 """
 from __future__ import annotations
 
+from .. import operators
 from ..spec import DeploymentSpec
 from . import common
 from .common import Obj
@@ -15,8 +21,13 @@ API_VERSION = "pxc.percona.com/v1"
 SYSTEM_USERS = ("root", "xtrabackup", "monitor", "operator", "replication", "proxyadmin")
 
 
+def cluster_name(spec: DeploymentSpec) -> str:
+    """The ``PerconaXtraDBCluster``'s name: at most the operator's 22 characters, stable."""
+    return operators.short_name(spec.name, operators.PXC_CLUSTER_NAME_MAX)
+
+
 def secrets_name(spec: DeploymentSpec) -> str:
-    return f"{spec.name}-secrets"
+    return f"{cluster_name(spec)}-secrets"
 
 
 def users_secret(spec: DeploymentSpec) -> Obj:
@@ -26,24 +37,30 @@ def users_secret(spec: DeploymentSpec) -> Obj:
 def pxc_cluster(spec: DeploymentSpec) -> Obj:
     pxc: Obj = {
         "size": int(spec.setting("size", 3)),
-        "image": spec.image,
+        "image": spec.image or operators.PXC_IMAGE,
         "volumeSpec": {"persistentVolumeClaim": common.volume_claim_spec(spec, spec.storage_size)},
     }
     if spec.resources:
         pxc["resources"] = dict(spec.resources)
-    if spec.registry is not None:
-        pxc["imagePullSecrets"] = common.pull_secret_refs(spec)
     haproxy: Obj = {"enabled": bool(spec.setting("haproxy", True))}
     if haproxy["enabled"]:
         haproxy["size"] = int(spec.setting("haproxy_size", 3))
-        haproxy["image"] = spec.setting("haproxy_image")
+        haproxy["image"] = spec.setting("haproxy_image", operators.PXC_HAPROXY_IMAGE)
+    if spec.registry is not None:
+        # Each component's pods pull their own image: each needs the pull secret.
+        for component in (pxc, haproxy) if haproxy["enabled"] else (pxc,):
+            component["imagePullSecrets"] = common.pull_secret_refs(spec)
+    unsafe = bool(spec.setting("unsafe", False))
     return {
         "apiVersion": API_VERSION,
         "kind": "PerconaXtraDBCluster",
-        "metadata": common.metadata(spec, spec.name),
+        "metadata": common.metadata(spec, cluster_name(spec)),
         "spec": {
-            "crVersion": str(spec.setting("cr_version")),
+            "crVersion": spec.setting("cr_version", operators.PXC_CR_VERSION),
             "secretsName": secrets_name(spec),
+            # Lifts checkSafeDefaults()'s size rules only (TLS and backups keep theirs). Always
+            # sent: a merge patch without the key would leave an earlier "true" in place.
+            "unsafeFlags": {"pxcSize": unsafe, "proxySize": unsafe},
             "pxc": pxc,
             "haproxy": haproxy,
         },

@@ -289,6 +289,7 @@ def test_pxc_cluster() -> None:
     assert cluster["spec"] == {
         "crVersion": "1.15.0",
         "secretsName": "mysql-secrets",
+        "unsafeFlags": {"pxcSize": False, "proxySize": False},
         "pxc": {
             "size": 3,
             "image": "percona/percona-xtradb-cluster:8.0.36",
@@ -302,6 +303,13 @@ def test_pxc_cluster() -> None:
 def test_pxc_without_haproxy() -> None:
     spec = make_spec("pxc", settings={"cr_version": "1.15.0", "haproxy": False})
     assert pxc.pxc_cluster(spec)["spec"]["haproxy"] == {"enabled": False}
+
+
+def test_pxc_unsafe_single_node_sets_the_operators_unsafe_flags() -> None:
+    spec = make_spec("pxc", settings={"unsafe": True, "size": 1, "haproxy_size": 1})
+    cluster = pxc.pxc_cluster(spec)["spec"]
+    assert cluster["unsafeFlags"] == {"pxcSize": True, "proxySize": True}
+    assert (cluster["pxc"]["size"], cluster["haproxy"]["size"]) == (1, 1)
 
 
 # --- none -------------------------------------------------------------------
@@ -320,12 +328,19 @@ def test_generic_app() -> None:
         "env": [{"name": "GREETING", "value": "hello"}],
     }
     service = generic.service(spec)
+    assert service is not None
     assert [(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [("http", 8080, 8080)]
     ingress = generic.ingress(spec)
     assert ingress is not None
     paths = ingress["spec"]["rules"][0]["http"]["paths"]
     assert [(p["path"], p["backend"]["service"]["port"]["number"]) for p in paths] == [("/", 8080)]
     assert [obj["kind"] for obj in objects_for(make_spec("none", host=""))] == ["Namespace", "Deployment", "Service"]
+
+
+def test_generic_worker_has_no_service_and_no_ingress() -> None:
+    spec = make_spec("none", port=None, env={})
+    assert [obj["kind"] for obj in objects_for(spec)] == ["Namespace", "Deployment"]
+    assert _container(generic.deployment(spec)) == {"name": "app", "image": "nginx:1.27"}
 
 
 # --- pause ------------------------------------------------------------------

@@ -4,10 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from ..builders import objects_for, odoo
+from .. import operators
+from ..builders import objects_for, odoo, pause_patch, workload
 from ..errors import InvalidSpec, KubeError, PermanentError
 from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, is_dns_label
+from . import validation
 from .factories import make_spec
 
 
@@ -47,7 +51,7 @@ def test_valid_specs_pass(type_: str) -> None:
         ("none", {"namespace": ""}, "namespace"),
         ("none", {"image": ""}, "image"),
         ("odoo", {"image": "  "}, "image"),
-        ("pxc", {"image": ""}, "image"),
+        ("none", {"image": "", "port": None}, "image"),
         ("none", {"replicas": -1}, "replicas"),
         ("none", {"replicas": True}, "replicas"),
         ("none", {"deployment_id": "42"}, "deployment_id"),
@@ -57,7 +61,9 @@ def test_valid_specs_pass(type_: str) -> None:
         ("none", {"host": "", "tls_secret": "acme-tls"}, "tls_secret"),
         ("none", {"tls_secret": "Acme TLS"}, "tls_secret"),
         ("none", {"env": {"BAD NAME": "x"}}, "env"),
-        ("none", {"port": None}, "port"),
+        ("none", {"port": 0}, "port"),
+        ("none", {"port": True}, "port"),
+        ("odoo", {"port": "8069"}, "port"),
         ("none", {"port": 70000}, "port"),
         ("odoo", {"settings": {"db_secret": "db-pguser-odoo", "workers": 0}}, "settings.workers"),
         ("odoo", {"settings": {}}, "settings"),
@@ -65,8 +71,9 @@ def test_valid_specs_pass(type_: str) -> None:
         ("odoo", {"settings": {"db_secret": "Bad_Secret"}}, "settings.db_secret"),
         ("odoo", {"settings": {"db_host": "pg", "db_user": "odoo", "db_password_secret": "x/y"}},
          "settings.db_password_secret"),
-        ("pxc", {"settings": {"haproxy_image": "percona/haproxy:2.8.5"}}, "settings.cr_version"),
-        ("pxc", {"settings": {"cr_version": "1.15.0"}}, "settings.haproxy_image"),
+        ("pxc", {"settings": {"cr_version": 1.15}}, "settings.cr_version"),
+        ("pxc", {"settings": {"haproxy_image": " "}}, "settings.haproxy_image"),
+        ("pxc", {"settings": {"haproxy_image": ["percona/haproxy"]}}, "settings.haproxy_image"),
     ],
 )
 def test_invalid_specs_name_the_field(type_: str, overrides: dict[str, Any], field: str) -> None:
@@ -84,9 +91,18 @@ def test_invalid_spec_is_a_permanent_value_error() -> None:
     assert isinstance(info.value, KubeError)
 
 
-def test_image_is_optional_for_pgo_and_port_only_for_none() -> None:
+def test_image_is_optional_for_databases_and_port_for_every_type() -> None:
     assert make_spec("pgo", image="").image == ""
+    assert make_spec("pxc", image="").image == ""
     assert make_spec("odoo").port is None
+    assert make_spec("none", port=None).port is None
+
+
+def test_pxc_needs_no_settings() -> None:
+    spec = make_spec("pxc", image="", settings={})
+    cluster = workload(spec)["spec"]
+    assert (cluster["crVersion"], cluster["pxc"]["image"], cluster["haproxy"]["image"]) == (
+        operators.PXC_CR_VERSION, operators.PXC_IMAGE, operators.PXC_HAPROXY_IMAGE)
 
 
 def test_explicit_database_settings_are_accepted() -> None:
@@ -105,9 +121,43 @@ def test_registry_password_is_not_in_repr() -> None:
 
 
 def test_the_longest_allowed_name_fits_every_derived_name() -> None:
-    longest = 63 - max(len(suffix) for suffix in NAME_SUFFIXES)
     registry = RegistryCredentials("registry.example.com", "bot", "pw")
     for type_ in TYPES:
-        spec = make_spec(type_, name="a" * longest, registry=registry)
+        spec = make_spec(type_, name="a" * (63 - max(map(len, NAME_SUFFIXES))), registry=registry)
         objs = objects_for(spec) + ([odoo.init_job(spec)] if type_ == "odoo" else [])
         assert max(len(obj["metadata"]["name"]) for obj in objs) <= 63
+
+
+# Any JSON value under any setting a type reads: a spec is refused naming the setting, or every object
+# it builds is accepted.
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 70000) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=8,
+)
+_SETTING_KEYS = {
+    "odoo": ["db_secret", "db_host", "db_user", "db_password_secret", "db_port", "db_name", "workers", "fs_group"],
+    "pgo": ["postgres_version", "instances", "backup_size", "users"],
+    "pxc": ["cr_version", "size", "haproxy", "haproxy_size", "haproxy_image", "unsafe"],
+    "none": [],
+}
+_USERS = st.lists(st.dictionaries(st.sampled_from(["name", "databases", "options", "password", "x"]), _JSON,
+                                  max_size=4), max_size=3)
+
+
+@pytest.mark.parametrize("type_", TYPES)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_settings_are_refused_by_name_or_build(type_: str, data: st.DataObject) -> None:
+    base = dict(make_spec(type_).settings or {})
+    keys = _SETTING_KEYS[type_]
+    values = data.draw(st.dictionaries(st.sampled_from(keys), _JSON | _USERS, max_size=3)) if keys else {}
+    try:
+        spec = make_spec(type_, settings={**base, **values})
+    except InvalidSpec as error:
+        assert error.field.startswith("settings")
+        return
+    pause_patch(spec, True)
+    assert {obj["kind"]: validation.errors(obj) for obj in objects_for(spec)} == {
+        obj["kind"]: [] for obj in objects_for(spec)
+    }
