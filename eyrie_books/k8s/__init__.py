@@ -40,7 +40,7 @@ from .errors import (
 )
 from .operations import DryRunKube, Kube, Operations, Outcome, PlannedRequest
 from .resources import ObjectRef, api_path, ref
-from .spec import DeploymentSpec, RegistryCredentials, is_dns_label
+from .spec import DeploymentSpec, RegistryCredentials, Source, is_dns_label
 
 __all__ = [
     "Conflict",
@@ -58,6 +58,7 @@ __all__ = [
     "PlannedRequest",
     "RegistryCredentials",
     "RetryableError",
+    "Source",
     "WaitTimeout",
     "api_client_from_kubeconfig",
     "api_client_from_token",

@@ -46,13 +46,18 @@ from .errors import InvalidSpec
 TYPES = ("odoo", "pgo", "pxc", "none")
 
 # Suffixes that builders append to ``name``; the longest must still fit 63 chars.
-NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config")
+NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update")
 
 # \Z, not $: "$" also matches before a trailing newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?\Z")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
+# What a commit ref may be in the fetch script's environment: a commit id, a tag or a branch name
+# (git check-ref-format's characters, no spaces or control characters).
+_GIT_REF = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9._/]{0,254}\Z")
+_ABSOLUTE_PATH = re.compile(r"^/[-A-Za-z0-9._/]*\Z")
+DEFAULT_GIT_IMAGE = "alpine/git:2.45.2"
 # Settings the builders turn into whole numbers (int()), with their minimum: checked here, or a
 # string or a list would fail the run with a TypeError instead of naming the setting.
 INTEGER_SETTINGS = {
@@ -102,6 +107,41 @@ class RegistryCredentials:
 
 
 @dataclass(frozen=True)
+class Source:
+    """The repository code a deployment runs, fetched at ``commit`` (see ``builders.source``).
+
+    ``path`` is where the app's container finds it (``none``); Odoo finds it on its addons path.
+    Credentials: a ``token`` (https), or an ``ssh_key`` with the server's ``known_hosts``.
+    """
+
+    url: str
+    commit: str
+    branch: str = ""
+    username: str = "git"
+    token: str = field(default="", repr=False)
+    ssh_key: str = field(default="", repr=False)
+    known_hosts: str = ""
+    image: str = DEFAULT_GIT_IMAGE
+    path: str = ""
+
+    def validate(self, deployment_type: str) -> None:
+        if not self.url or any(char.isspace() for char in self.url):
+            raise InvalidSpec("source.url", f"{self.url!r} is not a clone URL")
+        for name in ("commit", "branch"):
+            value = getattr(self, name)
+            if (value or name == "commit") and not _GIT_REF.match(value):
+                raise InvalidSpec(f"source.{name}", f"{value!r} is not a commit id, tag or branch")
+        if self.ssh_key and not self.known_hosts.strip():
+            raise InvalidSpec("source.known_hosts", "an SSH key needs the server's known host keys")
+        if not self.image.strip():
+            raise InvalidSpec("source.image", "the image that fetches the code is required")
+        if deployment_type == "none" and not _ABSOLUTE_PATH.match(self.path):
+            raise InvalidSpec("source.path", f"{self.path!r} must be an absolute path in the container")
+        if deployment_type not in ("odoo", "none"):
+            raise InvalidSpec("source", f"a {deployment_type!r} deployment runs no repository code")
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     """One deployment of one type in one namespace (see the module doc)."""
 
@@ -122,6 +162,7 @@ class DeploymentSpec:
     settings: Mapping[str, Any] | None = None
     registry: RegistryCredentials | None = None
     tls_secret: str = ""
+    source: Source | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -169,6 +210,8 @@ class DeploymentSpec:
         for key in TEXT_SETTINGS.get(self.type, ()):
             if not isinstance(self.setting(key, ""), str):
                 raise InvalidSpec(f"settings.{key}", f"{self.setting(key)!r} must be text")
+        if self.source is not None:
+            self.source.validate(self.type)
         if self.type == "odoo":
             self._validate_odoo()
         if self.type == "pgo":

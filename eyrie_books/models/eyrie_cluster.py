@@ -1,11 +1,17 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..k8s import DryRunKube, InvalidKubeconfig, Kube, KubeError, api_client_from_kubeconfig, api_client_from_token
+from ..k8s.spec import DEFAULT_GIT_IMAGE
 
 
 class EyrieCluster(models.Model):
     _inherit = "eyrie.cluster"
+
+    git_image = fields.Char(
+        string="Git Image", default=DEFAULT_GIT_IMAGE, required=True,
+        help="Image of the init container that fetches a deployment's code (needs sh, git and ssh).",
+    )
 
     @api.constrains("kubeconfig", "auth_method")
     def _check_kubeconfig(self):

@@ -6,11 +6,12 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from odoo.addons.eyrie import lifecycle
+from odoo.addons.eyrie.models.eyrie_deployment import SOURCE_TYPES
 from odoo.addons.eyrie.naming import DNS_LABEL_MAX
 
 from .. import runs
-from ..k8s import DeploymentSpec
-from ..k8s.spec import NAME_SUFFIXES
+from ..k8s import DeploymentSpec, Source
+from ..k8s.spec import DEFAULT_GIT_IMAGE, NAME_SUFFIXES
 
 # The run status a deployment shows when its clusters' latest runs differ: the most pressing.
 RUN_STATE_PRIORITY = (runs.RUNNING, runs.QUEUED, runs.FAILED, runs.DONE, runs.CANCELLED)
@@ -26,6 +27,11 @@ class EyrieDeployment(models.Model):
         default=1, tracking=True, versioned=True, help="Pods of the workload (instances of a database cluster).",
     )
     port = fields.Integer(versioned=True, help="Port the container listens on (generic deployments).")
+    source_path = fields.Char(
+        versioned=True,
+        help="Where the repository's code is put in the container, e.g. /srv/app (generic deployments; empty: "
+             "the app runs its image alone). Odoo deployments find it on their addons path.",
+    )
     storage_size = fields.Char(default="1Gi", versioned=True, help="Volume size, e.g. 10Gi.")
     settings = fields.Text(
         default="{}", versioned=True,
@@ -233,6 +239,20 @@ class EyrieDeployment(models.Model):
             storage_size=version.storage_size or "1Gi",
             port=version.port or None,
             settings=json.loads(version.settings or "{}"),
+            source=self._k8s_source(cluster, version),
+        )
+
+    def _k8s_source(self, cluster, version):
+        """The code ``version`` runs, fetched at its commit, or None (no repository, or a generic
+        app without a path for it). A dry run without a commit shows the branch it would fetch."""
+        path = version.source_path if self.type == "none" else ""
+        if self.type not in SOURCE_TYPES or not version.repository_id or not (path or self.type == "odoo"):
+            return None
+        remote = version.repository_id._git_remote()
+        return Source(
+            url=remote.url, commit=version.commit_ref or version.branch or "", branch=version.branch or "",
+            username=remote.username, token=remote.token, ssh_key=remote.ssh_key, known_hosts=remote.known_hosts,
+            image=cluster.git_image or DEFAULT_GIT_IMAGE, path=path or "",
         )
 
     # ------------------------------------------------------------------

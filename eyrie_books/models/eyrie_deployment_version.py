@@ -8,6 +8,7 @@ class EyrieDeploymentVersion(models.Model):
 
     replicas = fields.Integer(readonly=True)
     port = fields.Integer(readonly=True)
+    source_path = fields.Char(readonly=True)
     storage_size = fields.Char(readonly=True)
     settings = fields.Text(readonly=True)
     job_ids = fields.One2many("eyrie.job", "version_id", string="Runs", readonly=True)

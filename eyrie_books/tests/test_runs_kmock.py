@@ -215,3 +215,33 @@ class TestRunsOnKmock(BooksCase):
         self.assertIn("Max. retries (2) reached", job.error)
         self.assertEqual(job.failed_step_id.log.count("not ready after 0.2s"), 2)
         self.assertEqual(deployment.run_state, "failed")
+
+    def test_the_code_of_the_version_reaches_the_pods(self):
+        """An Odoo deployment of a repository: its pods fetch the version's commit, with the
+        repository's token from a Secret of their namespace; a new commit rolls out a new fetch."""
+        self.repository.write({"auth_method": "token"})
+        self.repository.sudo().token = "k-source-token"
+        first, second = "1" * 40, "2" * 40
+        deployment = self.make_deployment(name="k-source", kind="odoo", repository_id=self.repository.id,
+                                          commit_ref=first)
+        deployment.action_initialize()
+        self.run_queue(before=self.make_ready)
+        deployment.action_deploy()
+        self.run_queue(before=self.make_ready)
+        spec = deployment._k8s_spec(self.cluster)
+        workload = builders.workload(spec)
+
+        def fetched():
+            live = self.mock.emulator.objects[self.resource(workload), spec.namespace, spec.name]
+            [init] = live["spec"]["template"]["spec"]["initContainers"]
+            return {var["name"]: var.get("value") or var["valueFrom"]["secretKeyRef"] for var in init["env"]}
+
+        env = fetched()
+        self.assertEqual((env["GIT_URL"], env["GIT_COMMIT"]), (self.repository.url, first))
+        self.assertEqual(env["GIT_TOKEN"], {"name": "k-source-source", "key": "token"})
+        secret = self.mock.emulator.objects[kmock.resource("v1", "secrets"), spec.namespace, "k-source-source"]
+        self.assertEqual(secret["stringData"]["token"], "k-source-token")
+        deployment.commit_ref = second
+        deployment.action_deploy()
+        self.run_queue(before=self.make_ready)
+        self.assertEqual(fetched()["GIT_COMMIT"], second)

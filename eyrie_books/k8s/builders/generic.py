@@ -5,7 +5,7 @@ Without a port the app is a worker: it serves nothing, so it has neither Service
 from __future__ import annotations
 
 from ..spec import DeploymentSpec
-from . import common
+from . import common, source
 from .common import Obj
 
 
@@ -17,7 +17,11 @@ def deployment(spec: DeploymentSpec) -> Obj:
         container["env"] = common.env_list(spec.env)
     if spec.resources:
         container["resources"] = dict(spec.resources)
-    return common.deployment(spec, common.pod_spec(spec, [container]))
+    pod = common.pod_spec(spec, [container], source.volumes(spec))
+    if spec.source is not None:
+        container["volumeMounts"] = [{"name": source.VOLUME, "mountPath": spec.source.path, "readOnly": True}]
+        pod["initContainers"] = [source.init_container(spec, spec.source.path)]
+    return common.deployment(spec, pod)
 
 
 def service(spec: DeploymentSpec) -> Obj | None:
@@ -29,4 +33,4 @@ def ingress(spec: DeploymentSpec) -> Obj | None:
 
 
 def objects(spec: DeploymentSpec) -> list[Obj | None]:
-    return [common.pull_secret(spec), deployment(spec), service(spec), ingress(spec)]
+    return [common.pull_secret(spec), source.secret(spec), deployment(spec), service(spec), ingress(spec)]

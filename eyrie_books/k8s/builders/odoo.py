@@ -10,13 +10,15 @@ entrypoint script (it would otherwise force ``--db_host=db``).
 from __future__ import annotations
 
 from ..spec import DeploymentSpec
-from . import common
+from . import common, source
 from .common import Obj
 
 HTTP_PORT = 8069
 WEBSOCKET_PORT = 8072  # served only by the gevent worker, hence workers >= 1
 FILESTORE_PATH = "/var/lib/odoo"
 CONFIG_DIR = "/etc/eyrie"
+# Where the repository's addons are (the official image's place for extra addons).
+ADDONS_PATH = "/mnt/extra-addons"
 HEALTH_PATH = "/web/health"
 
 _DB_KEYS = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user", "PGPASSWORD": "password"}
@@ -43,6 +45,8 @@ def config_map(spec: DeploymentSpec) -> Obj:
         "workers": str(spec.setting("workers", 2)),
         "gevent_port": str(WEBSOCKET_PORT),
     }
+    if spec.source is not None:
+        options["addons_path"] = ADDONS_PATH
     text = "[options]\n" + "".join(f"{key} = {value}\n" for key, value in options.items())
     return {
         "apiVersion": "v1",
@@ -119,6 +123,7 @@ def ingress(spec: DeploymentSpec) -> Obj | None:
 def objects(spec: DeploymentSpec) -> list[Obj | None]:
     return [
         common.pull_secret(spec),
+        source.secret(spec),
         config_map(spec),
         filestore(spec),
         deployment(spec),
@@ -140,6 +145,8 @@ def _container(spec: DeploymentSpec, extra_args: list[str]) -> Obj:
             {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
         ],
     }
+    if spec.source is not None:
+        container["volumeMounts"].append({"name": source.VOLUME, "mountPath": ADDONS_PATH, "readOnly": True})
     if spec.resources:
         container["resources"] = dict(spec.resources)
     return container
@@ -149,8 +156,12 @@ def _pod_spec(spec: DeploymentSpec, container: Obj) -> Obj:
     volumes = [
         {"name": "filestore", "persistentVolumeClaim": {"claimName": filestore_name(spec)}},
         {"name": "config", "configMap": {"name": config_name(spec)}},
+        *source.volumes(spec),
     ]
     pod = common.pod_spec(spec, [container], volumes)
+    fetch = source.init_container(spec, ADDONS_PATH)
+    if fetch is not None:
+        pod["initContainers"] = [fetch]
     # The image runs as uid/gid 101: let it write the freshly provisioned volume.
     pod["securityContext"] = {"fsGroup": int(spec.setting("fs_group", 101))}
     return pod

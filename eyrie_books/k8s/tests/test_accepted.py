@@ -18,7 +18,7 @@ import pytest
 from ..builders import Obj, common, objects_for, odoo, pause_patch, pxc, workload
 from ..errors import InvalidSpec
 from ..operators import PGO_POSTGRES_VERSIONS
-from ..spec import DeploymentSpec, RegistryCredentials
+from ..spec import DeploymentSpec, RegistryCredentials, Source
 from . import validation
 from .factories import make_spec
 
@@ -34,6 +34,12 @@ COMMON_VARIANTS: dict[str, list[dict[str, Any]]] = {
 }
 RESOURCES = {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
 LONGEST = "a" * 53  # the longest name a spec accepts (see spec.NAME_SUFFIXES)
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+URL = "https://git.example.com/acme/addons.git"
+PUBLIC_SOURCE = Source(URL, COMMIT, "main")
+TOKEN_SOURCE = Source(URL, COMMIT, "main", token="glpat-secret")
+SSH_SOURCE = Source("git@git.example.com:acme/addons.git", "v1.2", ssh_key="-----BEGIN KEY-----\nx\n",
+                    known_hosts="git.example.com ssh-ed25519 AAAA", image="registry.example.com/git:2")
 
 # Per type: the settings and fields that change its objects.
 TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
@@ -44,6 +50,9 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "explicit-db": {"settings": {"db_host": "db-primary.eyrie-acme.svc", "db_user": "odoo",
                                      "db_password_secret": "odoo-db", "db_port": 5433, "fs_group": 0}},
         "longest-name": {"name": LONGEST, "settings": {"db_secret": "db-pguser-odoo"}},
+        "public-source": {"settings": {"db_secret": "db-pguser-odoo"}, "source": PUBLIC_SOURCE},
+        "token-source": {"settings": {"db_secret": "db-pguser-odoo"}, "source": TOKEN_SOURCE},
+        "ssh-source": {"settings": {"db_secret": "db-pguser-odoo"}, "source": SSH_SOURCE},
     },
     "pgo": {
         **{f"postgres-{version}": {"settings": {"postgres_version": version}} for version in PGO_POSTGRES_VERSIONS},
@@ -72,6 +81,8 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "worker": {"port": None, "env": {}},
         "worker-env": {"port": None, "env": {"QUEUE": "jobs"}, "resources": RESOURCES},
         "longest-name": {"name": LONGEST},
+        "token-source": {"port": 8080, "source": Source(URL, COMMIT, "main", token="t", path="/srv/app")},
+        "ssh-source-worker": {"port": None, "source": Source(URL, COMMIT, ssh_key="k", known_hosts="h", path="/app")},
     },
 }
 
