@@ -1,7 +1,7 @@
 """Eyrie's developer commands: ``start`` runs the product, ``test`` runs every test it can.
 
     bin/eyrie start [--db NAME] [--port 8069]
-    bin/eyrie test [--keep-db] [pytest args for the Odoo suites…]
+    bin/eyrie test [--keep-db] [--odoo-runner] [pytest args for the Odoo suites…]
 
 Both use the interpreter that runs this file (``$PYTHON`` or ``python3``, through ``bin/eyrie``),
 so Odoo 19 must be importable by it. PostgreSQL is used from libpq's environment (PGHOST,
@@ -10,7 +10,9 @@ PGUSER…); if none answers, a Debian cluster is started, or a private one under
 The test command runs, in order: the Odoo-free tests (Kubernetes layer, doctests); then, where
 ``odoo`` is importable, installs the addons with demo data on a fresh database (failing on any
 warning about views or fields), runs the addons' Odoo tests with pytest-odoo, and the
-end-to-end tests under ``tests/`` against a real server. It ends with one summary line.
+end-to-end tests under ``tests/`` against a real server; then the same Odoo tests again under
+Odoo's own test runner, on a fresh database without demo data (``--odoo-runner``: that pass only).
+It ends with one summary line.
 """
 
 import argparse
@@ -33,6 +35,8 @@ ADDONS = ("eyrie", "eyrie_books", "eyrie_website")
 CACHE = ROOT / ".cache"
 # Odoo-free code whose docstrings carry examples.
 DOCTEST_MODULES = ("eyrie/naming.py", "eyrie/lifecycle.py", "eyrie_books/steps.py")
+# What Odoo's own test runner says at the end: "0 failed, 0 error(s) of 104 tests when loading database 'x'".
+ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 # Install log lines that say something is wrong with our addons; the ones matched by
 # INSTALL_NOISE come from the environment (Odoo run as root in CI), not from Eyrie.
 INSTALL_PROBLEM = re.compile(r" (WARNING|ERROR|CRITICAL) ")
@@ -229,9 +233,41 @@ def test_config():
     return path
 
 
+def odoo_runner(tally):
+    """The addons' Odoo tests under Odoo's own runner (``--test-enable``), on a fresh database
+    without demo data: a test must build what it needs, and pass without pytest-odoo's help."""
+    db = f"eyrie_test_{os.getpid()}_nodemo"
+    drop_database(db)
+    tags = ",".join(f"/{addon}" for addon in present_addons())
+    try:
+        result = run([PY, "-m", "odoo", "-c", test_config(), "-d", db, "-i", ",".join(present_addons()),
+                      "--test-enable", f"--test-tags={tags}", "--stop-after-init",
+                      "--log-level=warn", "--log-handler=odoo.tests.result:INFO"],
+                     capture_output=True, text=True, env={**os.environ, "ODOO_QUEUE_JOB_CHANNELS": "root:0"})
+    finally:
+        drop_database(db)
+    log = result.stdout + result.stderr
+    reports = ODOO_RESULT.findall(log)
+    failed = sum(int(failures) + int(errors) for failures, errors, _total in reports)
+    total = sum(int(total) for _failures, _errors, total in reports)
+    if result.returncode and not failed:
+        failed = 1  # the run broke before or after its tests
+    if failed or not total:
+        print(log[-20000:])
+    else:
+        print("\n".join(line for line in log.splitlines() if ODOO_RESULT.search(line)))
+    tally.rows.append(("odoo-own", {"passed": total - failed if total else 0, "failed": failed, "skipped": 0}))
+
+
 def test(args, pytest_args):
     CACHE.mkdir(exist_ok=True)
     tally = Tally()
+    if args.odoo_runner:
+        if not odoo_importable():
+            sys.exit(PROVIDE_ODOO.format(py=PY))
+        ensure_postgres()
+        odoo_runner(tally)
+        return summary(tally)
     check("ruff", ["ruff", "check", "."], tally)
     if (ROOT / "eyrie_books/k8s").is_dir():
         check("mypy", ["mypy", "eyrie_books/k8s"], tally)
@@ -261,7 +297,11 @@ def test(args, pytest_args):
         finally:
             if not args.keep_db:
                 drop_database(db)
+        odoo_runner(tally)
+    return summary(tally, not_run)
 
+
+def summary(tally, not_run=None):
     print("\nSummary")
     for suite, counts in tally.rows:
         print(f"  {suite:8} {counts['passed']:4} passed {counts['failed']:4} failed {counts['skipped']:4} skipped")
@@ -280,6 +320,8 @@ def main():
     start_parser.add_argument("--port", type=int, default=8069)
     test_parser = commands.add_parser("test", help="run every test this machine can run")
     test_parser.add_argument("--keep-db", action="store_true", help="keep the test database")
+    test_parser.add_argument("--odoo-runner", action="store_true",
+                             help="only the Odoo tests under Odoo's own runner, on a fresh database without demo data")
     args, rest = parser.parse_known_args()
     os.chdir(ROOT)
     if args.command == "start":
