@@ -47,6 +47,16 @@ def workload_of(rpc, deployment):
             "metadata": {"name": record["slug"], "namespace": record["namespace"]}}
 
 
+def workload_path(workload):
+    """Where the client reads the workload: each look of a wait step sends one GET there."""
+    metadata = workload["metadata"]
+    return f"/apis/apps/v1/namespaces/{metadata['namespace']}/deployments/{metadata['name']}"
+
+
+def looks(mock, workload):
+    return sum((method, path) == ("GET", workload_path(workload)) for method, path, _body in mock.requests())
+
+
 def run_state(rpc, deployment):
     return rpc("eyrie.deployment", "read", [deployment], ["run_state"])[0]["run_state"]
 

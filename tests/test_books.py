@@ -3,7 +3,18 @@ one run at a time under concurrent clicks, and runs that survive the server bein
 
 import concurrent.futures
 
-from .books import READY, kmock_deployment, queue_job_of, run_state, steps_of, unique, wait_sweepable, workload_of
+from .books import (
+    READY,
+    kmock_deployment,
+    looks,
+    queue_job_of,
+    run_state,
+    steps_of,
+    unique,
+    wait_sweepable,
+    workload_of,
+    workload_path,
+)
 from .conftest import Rpc
 
 
@@ -31,14 +42,16 @@ def test_a_run_survives_the_server_being_killed(odoo_server, db, mock):
     odoo = odoo_server
     rpc = Rpc(odoo.url, db)
     deployment = kmock_deployment(rpc, mock, unique("killed"))
+    workload = workload_of(rpc, deployment)
+    # The wait step's first look hangs in its request: the server dies while a worker runs the step.
+    mock.answer_late("GET", workload_path(workload), 60)
     rpc("eyrie.deployment", "action_deploy", [deployment])
     domain = [("deployment_id", "=", deployment), ("action", "=", "deploy")]
     job = rpc.wait(lambda: rpc("eyrie.job", "search", domain))[0]
-    wait_step = rpc.wait(lambda: next((s for s in steps_of(rpc, job) if s["kind"] == "wait_ready"
-                                       and s["state"] == "running"), None), what="the wait step to run")
+    rpc.wait(lambda: looks(mock, workload) == 1, what="the wait step to look")
+    wait_step = next(s for s in steps_of(rpc, job) if s["kind"] == "wait_ready")
     qjob = queue_job_of(rpc, wait_step["id"])
-    workload = workload_of(rpc, deployment)
-    odoo.kill()  # mid-step: the step waits for a rollout that is not ready yet
+    odoo.kill()  # mid-step: the step looks at a rollout that is not ready yet
     mock.set_status(workload, READY)  # the rollout completes while Odoo is down
     wait_sweepable(db, qjob)  # so the restarted runner requeues the dead job at once
     odoo.start()

@@ -4,3 +4,4 @@ from . import test_runs_kmock
 from . import test_faults
 from . import test_fuzz
 from . import test_secrets
+from . import test_waits

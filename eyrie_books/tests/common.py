@@ -35,16 +35,19 @@ class BooksCase(EyrieCase):
             vals.setdefault("port", 8080)
         return super().make_deployment(name=name, kind=kind, **vals)
 
-    def run_queue(self, before=None, count=None, limit=100):
+    def run_queue(self, before=None, count=None, limit=100, due=None):
         """Perform pending step jobs, oldest first, until none is left or ``count`` were performed
-        (``before(step)`` is called before each). Returns the steps performed, in order."""
+        (``before(step)`` is called before each). With ``due``, only the jobs due by then (as
+        queue_job's runner does with their ETA); otherwise any pending job, at once.
+        Returns the steps performed, in order."""
         performed = self.env["eyrie.job.step"]
+        domain = [("queue_job_id.state", "=", "pending")]
+        if due:
+            domain += ["|", ("queue_job_id.eta", "=", False), ("queue_job_id.eta", "<=", due)]
         for _ in range(limit):
             if count is not None and len(performed) == count:
                 return performed
-            step = self.env["eyrie.job.step"].search(
-                [("queue_job_id.state", "=", "pending")], order="queue_job_id", limit=1,
-            )
+            step = self.env["eyrie.job.step"].search(domain, order="queue_job_id", limit=1)
             if not step:
                 return performed
             qjob = step.queue_job_id
