@@ -429,7 +429,7 @@ def test_a_step_found_dead_too_often_fails_clearly_and_resumes(odoo_server, db, 
     # Steps without retries get a queue job allowed one: found dead twice it is run again, the third
     # time it fails. Each time the server stays down long enough for the runner to requeue it.
     for attempt in (1, 2, 3):
-        rpc.wait(lambda attempt=attempt: running(attempt) and looks(mock, workload) == attempt, timeout=90,
+        rpc.wait(lambda attempt=attempt: running(attempt) and looks(mock, workload) == attempt, timeout=180,
                  what=f"attempt {attempt} of the wait step to look")
         qjob = queue_job_of(rpc, wait_step()["id"])
         odoo_server.kill()
