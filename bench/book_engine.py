@@ -31,7 +31,7 @@ import subprocess
 import time
 import xmlrpc.client
 
-from common import ensure_database, environment, figures, machine, perform, registry, server
+from common import ensure_database, environment, figures, machine, perform, registry, server, timed
 
 DB = "eyrie_bench_engine"
 PGBENCH_DB = "eyrie_bench_pgbench"
@@ -153,6 +153,32 @@ def overhead(reg, steps, rounds):
           f"p95 {statistics.median(p95s):.2f}x (rounds {min(p95s):.2f}–{max(p95s):.2f})")
 
 
+def notify_cost(rounds, count=100):
+    """What waking the websocket dispatchers costs: one ``NOTIFY imbus`` over a new connection to
+    ``postgres`` (the bus's way, once per commit) against one over the runs' kept connection."""
+    from odoo import sql_db  # noqa: PLC0415
+
+    from odoo.addons.bus.models.bus import get_notify_payloads  # noqa: PLC0415
+    from odoo.addons.eyrie_books.notifier import NOTIFIER  # noqa: PLC0415
+
+    channels = [("eyrie_bench", "eyrie.deployment/0")]
+
+    def new_connection():
+        with sql_db.db_connect("postgres").cursor() as cr:
+            for payload in get_notify_payloads(channels):
+                cr.execute("SELECT pg_notify('imbus', %s)", [payload])
+
+    ways = {"NOTIFY over a new connection (the bus)": new_connection,
+            "NOTIFY over the kept connection (runs)": lambda: NOTIFIER.notify(channels)}
+    medians = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, way in ways.items():
+            medians[name].append(statistics.median(timed(way)[0] * 1000 for _ in range(count)))
+    print(f"\nWaking the dispatchers: {rounds} rounds of {count}")
+    for name, values in medians.items():
+        print(f"{name:44} median {statistics.median(values):8.2f} ms  (rounds {min(values):.2f}–{max(values):.2f})")
+
+
 def chained_steps(reg, steps):
     uuids, creation = noop_chain(reg, steps)
     return [perform(reg, uuid) + creation for uuid in uuids]
@@ -260,6 +286,7 @@ def main():
     reg = registry(args.db)
     print(machine())
     if args.only != "throughput":
+        notify_cost(args.rounds)
         overhead(reg, args.steps, args.rounds)
     if args.only != "overhead":
         throughput(reg, args.db, args.deployments, args.workers)
