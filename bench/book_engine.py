@@ -1,7 +1,8 @@
 """The book engine: overhead per step against queue_job's own jobs, and throughput at scale
 against PostgreSQL's own commit rate.
 
-    python3 bench/book_engine.py [--steps 200] [--deployments 200] [--workers 2]
+    python3 bench/book_engine.py [--steps 200] [--rounds 5] [--deployments 200] [--workers 2] [--db NAME]
+                                 [--only overhead|throughput]
 
 Overhead. A book of ``--steps`` no-op steps (a generic deployment's "ensure secrets" on a dry-run
 cluster: nothing to apply) is performed step by step the way queue_job's controller performs a
@@ -11,7 +12,9 @@ job, bus notifications). References, performed the same way in the same run: a c
 no-op jobs (``queue.job._test_job``), queue_job's own way of running jobs one after another (its
 creation time shared out over its jobs, as a step's includes enqueuing the next), and single no-op
 jobs. The runner's HTTP dispatch is common to all and left out. The book is run a second time
-without the runs' bus notifications, to show what they cost.
+without the runs' bus notifications, to show what they cost, and with them sent as Odoo's bus
+sends them (a new connection per commit), to compare. The kinds alternate over
+``--rounds`` rounds, and the figures are medians over the rounds.
 
 Throughput. ``--deployments`` generic deployments on a dry-run cluster are initialized at once,
 then deployed at once, on a server with ``--workers`` workers and the job runner (odoo.conf's
@@ -23,11 +26,12 @@ Prints figures; asserts nothing.
 
 import argparse
 import re
+import statistics
 import subprocess
 import time
 import xmlrpc.client
 
-from common import ensure_database, environment, figures, machine, perform, registry, server
+from common import ensure_database, environment, figures, machine, perform, registry, server, timed
 
 DB = "eyrie_bench_engine"
 PGBENCH_DB = "eyrie_bench_pgbench"
@@ -101,27 +105,83 @@ def eyrie_steps(reg, steps):
     return seconds
 
 
-def overhead(reg, steps):
-    eyrie = eyrie_steps(reg, steps)
-    uuids, creation = noop_chain(reg, steps)
-    chained = [perform(reg, uuid) + creation for uuid in uuids]
-    single = [perform(reg, uuid) for uuid in noop_jobs(reg, steps)]
-    # Where the difference goes: the same book with the runs' live notifications left out.
+def steps_notifying(reg, steps, notify):
+    """The same book with the runs' notifications sent by ``notify(run)`` instead."""
     from odoo.addons.eyrie_books.models.eyrie_job import EyrieJob  # noqa: PLC0415
 
-    notify, EyrieJob._notify = EyrieJob._notify, lambda self: None
+    kept, EyrieJob._notify = EyrieJob._notify, notify
     try:
-        silent = eyrie_steps(reg, steps)
+        return eyrie_steps(reg, steps)
     finally:
-        EyrieJob._notify = notify
-    print("\nOverhead per step")
-    single_median, _ = figures("queue_job no-op job", single)
-    chain_median, chain_p95 = figures("queue_job chain of no-op jobs (reference)", chained)
-    median, p95 = figures("Eyrie no-op book step", eyrie)
-    silent_median, _ = figures("  the same without live notifications", silent)
-    print(f"ratio Eyrie / chain: median {median / chain_median:.2f}x, p95 {p95 / chain_p95:.2f}x "
-          f"(single no-op job: {median / single_median:.2f}x); live notifications: "
-          f"{median - silent_median:.1f} ms of the {median - chain_median:.1f} ms difference")
+        EyrieJob._notify = kept
+
+
+def bus_sendone(run):
+    """The runs' notifications as Odoo's bus sends them (``_sendone``: a new connection to the
+    ``postgres`` database for each commit's NOTIFY), for comparison."""
+    users = run.env["res.groups"].browse(run.env["ir.model.data"]._xmlid_to_res_id("eyrie.group_eyrie_user"))
+    payload = {"deployment_ids": run.deployment_id.ids, "job_ids": run.ids}
+    run.env["bus.bus"]._sendone(users, "eyrie.run", payload)
+    for deployment in run.deployment_id:
+        run.env["bus.bus"]._sendone(f"eyrie.deployment/{deployment.id}", "eyrie.run", payload)
+
+
+def overhead(reg, steps, rounds):
+    """``rounds`` rounds, each measuring every kind in turn (so that a busy machine weighs on all
+    alike); figures are the medians over the rounds of each round's median and p95."""
+    kinds = {
+        "queue_job no-op job": lambda: [perform(reg, uuid) for uuid in noop_jobs(reg, steps)],
+        "queue_job chain of no-op jobs (reference)": lambda: chained_steps(reg, steps),
+        "Eyrie no-op book step": lambda: eyrie_steps(reg, steps),
+        "  the same, notified by the bus's _sendone": lambda: steps_notifying(reg, steps, bus_sendone),
+        "  the same without live notifications": lambda: steps_notifying(reg, steps, lambda run: None),
+    }
+    per_round = {name: [] for name in kinds}
+    print(f"\nOverhead per step: {rounds} rounds of {steps} steps of each kind")
+    for number in range(1, rounds + 1):
+        for name, measure in kinds.items():
+            per_round[name].append(figures(f"round {number}: {name}", measure()))
+    print("\nmedians over the rounds")
+    for name, values in per_round.items():
+        print(f"{name:44} median {statistics.median(m for m, _ in values):8.2f} ms  "
+              f"p95 {statistics.median(p for _, p in values):8.2f} ms")
+    eyrie, chain = per_round["Eyrie no-op book step"], per_round["queue_job chain of no-op jobs (reference)"]
+    medians = [e[0] / c[0] for e, c in zip(eyrie, chain, strict=True)]
+    p95s = [e[1] / c[1] for e, c in zip(eyrie, chain, strict=True)]
+    print(f"ratio Eyrie / chain: median {statistics.median(medians):.2f}x "
+          f"(rounds {min(medians):.2f}–{max(medians):.2f}), "
+          f"p95 {statistics.median(p95s):.2f}x (rounds {min(p95s):.2f}–{max(p95s):.2f})")
+
+
+def notify_cost(rounds, count=100):
+    """What waking the websocket dispatchers costs: one ``NOTIFY imbus`` over a new connection to
+    ``postgres`` (the bus's way, once per commit) against one over the runs' kept connection."""
+    from odoo import sql_db  # noqa: PLC0415
+
+    from odoo.addons.bus.models.bus import get_notify_payloads  # noqa: PLC0415
+    from odoo.addons.eyrie_books.notifier import NOTIFIER  # noqa: PLC0415
+
+    channels = [("eyrie_bench", "eyrie.deployment/0")]
+
+    def new_connection():
+        with sql_db.db_connect("postgres").cursor() as cr:
+            for payload in get_notify_payloads(channels):
+                cr.execute("SELECT pg_notify('imbus', %s)", [payload])
+
+    ways = {"NOTIFY over a new connection (the bus)": new_connection,
+            "NOTIFY over the kept connection (runs)": lambda: NOTIFIER.notify(channels)}
+    medians = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, way in ways.items():
+            medians[name].append(statistics.median(timed(way)[0] * 1000 for _ in range(count)))
+    print(f"\nWaking the dispatchers: {rounds} rounds of {count}")
+    for name, values in medians.items():
+        print(f"{name:44} median {statistics.median(values):8.2f} ms  (rounds {min(values):.2f}–{max(values):.2f})")
+
+
+def chained_steps(reg, steps):
+    uuids, creation = noop_chain(reg, steps)
+    return [perform(reg, uuid) + creation for uuid in uuids]
 
 
 # ----------------------------------------------------------------------------
@@ -218,12 +278,18 @@ def main():
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--deployments", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--db", default=DB, help="the database to create and use")
+    parser.add_argument("--only", choices=("overhead", "throughput"), help="run one of the two parts")
     args = parser.parse_args()
-    ensure_database(DB, "eyrie_books")
-    reg = registry(DB)
+    ensure_database(args.db, "eyrie_books")
+    reg = registry(args.db)
     print(machine())
-    overhead(reg, args.steps)
-    throughput(reg, DB, args.deployments, args.workers)
+    if args.only != "throughput":
+        notify_cost(args.rounds)
+        overhead(reg, args.steps, args.rounds)
+    if args.only != "overhead":
+        throughput(reg, args.db, args.deployments, args.workers)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 ``lint`` runs the linters alone, ``pot`` regenerates the addons' translation templates.
 
     bin/eyrie start [--db NAME] [--port 8069]
-    bin/eyrie test [--keep-db] [pytest args for the Odoo suites…]
+    bin/eyrie test [--keep-db] [--odoo-runner] [pytest args for the Odoo suites…]
     bin/eyrie lint
     bin/eyrie pot
 
@@ -14,7 +14,9 @@ The test command runs, in order: the linters (ruff, mypy, the OCA's pylint-odoo 
 odoo-pre-commit-hooks); the Odoo-free tests (Kubernetes layer, doctests); then, where
 ``odoo`` is importable, installs the addons with demo data on a fresh database (failing on any
 warning about views or fields), runs the addons' Odoo tests with pytest-odoo, and the
-end-to-end tests under ``tests/`` against a real server. It ends with one summary line.
+end-to-end tests under ``tests/`` against a real server; then the same Odoo tests again under
+Odoo's own test runner, on a fresh database without demo data (``--odoo-runner``: that pass only).
+It ends with one summary line.
 """
 
 import argparse
@@ -39,6 +41,8 @@ CACHE = ROOT / ".cache"
 DOCTEST_MODULES = (
     "eyrie/naming.py", "eyrie/lifecycle.py", "eyrie/git_remote.py", "eyrie/webhooks.py", "eyrie_books/steps.py",
 )
+# What Odoo's own test runner says at the end: "0 failed, 0 error(s) of 104 tests when loading database 'x'".
+ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 # Install log lines that say something is wrong with our addons; the ones matched by
 # INSTALL_NOISE come from the environment (Odoo run as root in CI), not from Eyrie.
 INSTALL_PROBLEM = re.compile(r" (WARNING|ERROR|CRITICAL) ")
@@ -250,9 +254,41 @@ def test_config():
     return path
 
 
+def odoo_runner(tally):
+    """The addons' Odoo tests under Odoo's own runner (``--test-enable``), on a fresh database
+    without demo data: a test must build what it needs, and pass without pytest-odoo's help."""
+    db = f"eyrie_test_{os.getpid()}_nodemo"
+    drop_database(db)
+    tags = ",".join(f"/{addon}" for addon in present_addons())
+    try:
+        result = run([PY, "-m", "odoo", "-c", test_config(), "-d", db, "-i", ",".join(present_addons()),
+                      "--test-enable", f"--test-tags={tags}", "--stop-after-init",
+                      "--log-level=warn", "--log-handler=odoo.tests.result:INFO"],
+                     capture_output=True, text=True, env={**os.environ, "ODOO_QUEUE_JOB_CHANNELS": "root:0"})
+    finally:
+        drop_database(db)
+    log = result.stdout + result.stderr
+    reports = ODOO_RESULT.findall(log)
+    failed = sum(int(failures) + int(errors) for failures, errors, _total in reports)
+    total = sum(int(total) for _failures, _errors, total in reports)
+    if result.returncode and not failed:
+        failed = 1  # the run broke before or after its tests
+    if failed or not total:
+        print(log[-20000:])
+    else:
+        print("\n".join(line for line in log.splitlines() if ODOO_RESULT.search(line)))
+    tally.rows.append(("odoo-own", {"passed": total - failed if total else 0, "failed": failed, "skipped": 0}))
+
+
 def test(args, pytest_args):
     CACHE.mkdir(exist_ok=True)
     tally = Tally()
+    if args.odoo_runner:
+        if not odoo_importable():
+            sys.exit(PROVIDE_ODOO.format(py=PY))
+        ensure_postgres()
+        odoo_runner(tally)
+        return summary(tally)
     lint_checks(tally)
     odoo_suites = [f"{addon}/tests" for addon in present_addons() if (ROOT / addon / "tests").is_dir()]
     plain = [path for path in ("eyrie_books/k8s", "tests/plain") if (ROOT / path).is_dir()]
@@ -281,7 +317,7 @@ def test(args, pytest_args):
         finally:
             if not args.keep_db:
                 drop_database(db)
-
+        odoo_runner(tally)
     return summary(tally, not_run)
 
 
@@ -333,6 +369,8 @@ def main():
     test_parser.add_argument("--keep-db", action="store_true", help="keep the test database")
     commands.add_parser("lint", help="run the linters only: ruff, mypy, pylint-odoo, the OCA hooks")
     commands.add_parser("pot", help="regenerate each addon's i18n/<addon>.pot")
+    test_parser.add_argument("--odoo-runner", action="store_true",
+                             help="only the Odoo tests under Odoo's own runner, on a fresh database without demo data")
     args, rest = parser.parse_known_args()
     os.chdir(ROOT)
     if args.command == "start":

@@ -76,16 +76,37 @@ def apply_network(kube, spec, params, log):
         log("No Ingress: the cluster has no ingress domain for this deployment")
 
 
+class NotReady(Exception):
+    """What a waiting step raises while its object is not ready: look again after ``poll`` seconds.
+
+    A step waits by looking once per execution: the engine gives its worker back in between and
+    bounds the whole wait by the step's timeout. ``params["waiting"]`` tells a step that it looks
+    again (it applied what it waits for already).
+    """
+
+    def __init__(self, what, phase, poll):
+        super().__init__(f"{what}: {phase}")
+        self.what, self.phase, self.poll = what, phase, poll
+
+
+def _check_ready(kube, obj, params):
+    summary = kube.check_ready(obj)
+    if not summary["ready"]:
+        raise NotReady(f"{obj['kind']} {obj['metadata']['name']}", summary["phase"], params.get("poll", 5))
+    return summary
+
+
 def run_init_job(kube, spec, params, log):
     job = odoo.init_job(spec)
-    _apply(kube, [job], log)
-    summary = kube.wait_ready(job, timeout=params.get("timeout", 900), poll=params.get("poll", 5))
+    if not params.get("waiting"):
+        _apply(kube, [job], log)
+    summary = _check_ready(kube, job, params)
     log(f"Job {job['metadata']['name']}: {summary['phase']}")
 
 
 def wait_ready(kube, spec, params, log):
     workload = builders.workload(spec)
-    summary = kube.wait_ready(workload, timeout=params.get("timeout", 600), poll=params.get("poll", 5))
+    summary = _check_ready(kube, workload, params)
     log(f"{workload['kind']} {workload['metadata']['name']}: ready ({summary['phase']})")
 
 

@@ -1,9 +1,12 @@
 """What the end-to-end book tests share: an XML-RPC client of the running server, deployments on a
 kmock API server, and reading what their runs and steps say."""
 
+import contextlib
 import time
 import xml.parsers.expat
 import xmlrpc.client
+
+import psycopg2
 
 from eyrie_books.k8s.tests.kmock_server import TOKEN
 
@@ -46,6 +49,16 @@ def workload_of(rpc, deployment):
             "metadata": {"name": record["slug"], "namespace": record["namespace"]}}
 
 
+def workload_path(workload):
+    """Where the client reads the workload: each look of a wait step sends one GET there."""
+    metadata = workload["metadata"]
+    return f"/apis/apps/v1/namespaces/{metadata['namespace']}/deployments/{metadata['name']}"
+
+
+def looks(mock, workload):
+    return sum((method, path) == ("GET", workload_path(workload)) for method, path, _body in mock.requests())
+
+
 def run_state(rpc, deployment):
     return rpc("eyrie.deployment", "read", [deployment], ["run_state"])[0]["run_state"]
 
@@ -53,3 +66,27 @@ def run_state(rpc, deployment):
 def steps_of(rpc, job):
     return rpc("eyrie.job.step", "search_read", [("job_id", "=", job)], ["kind", "state", "attempt", "log"],
                order="sequence")
+
+
+def wait_sweepable(db, queue_job_id, timeout=60):
+    """Until queue_job's dead-job sweep would requeue the job (its runner requeues a job enqueued more
+    than 10 s ago that no worker holds): the sweep's own condition, read from the database while the
+    server is down, rather than a sleep of its length."""
+    deadline = time.monotonic() + timeout
+    with contextlib.closing(psycopg2.connect(dbname=db)) as conn:
+        conn.autocommit = True
+        while True:
+            with conn.cursor() as cr:
+                cr.execute("SELECT state, date_enqueued, date_enqueued < now() AT TIME ZONE 'utc' - INTERVAL '10 sec'"
+                           " FROM queue_job WHERE id = %s", [queue_job_id])
+                row = cr.fetchone()
+            if row and row[2]:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"queue job {queue_job_id} not due for the dead-job sweep after {timeout} s: "
+                                     f"(state, date_enqueued) = {row and row[:2]}")
+            time.sleep(0.2)
+
+
+def queue_job_of(rpc, step):
+    return rpc("eyrie.job.step", "read", [step], ["queue_job_id"])[0]["queue_job_id"][0]

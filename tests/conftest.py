@@ -37,8 +37,8 @@ def db():
 class OdooServer:
     """``python -m odoo`` serving ``db`` on a free loopback port, with the queue_job runner."""
 
-    def __init__(self, db, log):
-        self.db, self.log = db, log
+    def __init__(self, db, log, options=()):
+        self.db, self.log, self.options = db, log, list(options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -47,7 +47,7 @@ class OdooServer:
         with open(self.log, "a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "odoo", "-c", "odoo.conf", "-d", self.db, f"--db-filter=^{self.db}$",
-                 f"--http-port={self.port}", "--log-level=warn"],
+                 f"--http-port={self.port}", "--log-level=warn", *self.options],
                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 60

@@ -2,9 +2,19 @@
 one run at a time under concurrent clicks, and runs that survive the server being killed."""
 
 import concurrent.futures
-import time
 
-from .books import READY, kmock_deployment, run_state, steps_of, unique, workload_of
+from .books import (
+    READY,
+    kmock_deployment,
+    looks,
+    queue_job_of,
+    run_state,
+    steps_of,
+    unique,
+    wait_sweepable,
+    workload_of,
+    workload_path,
+)
 from .conftest import Rpc
 
 
@@ -32,17 +42,18 @@ def test_a_run_survives_the_server_being_killed(odoo_server, db, mock):
     odoo = odoo_server
     rpc = Rpc(odoo.url, db)
     deployment = kmock_deployment(rpc, mock, unique("killed"))
+    workload = workload_of(rpc, deployment)
+    # The wait step's first look hangs in its request: the server dies while a worker runs the step.
+    mock.answer_late("GET", workload_path(workload), 60)
     rpc("eyrie.deployment", "action_deploy", [deployment])
     domain = [("deployment_id", "=", deployment), ("action", "=", "deploy")]
     job = rpc.wait(lambda: rpc("eyrie.job", "search", domain))[0]
-    rpc.wait(lambda: any(s["kind"] == "wait_ready" and s["state"] == "running" for s in steps_of(rpc, job)),
-             what="the wait step to run")
-    workload = workload_of(rpc, deployment)
-    odoo.kill()  # mid-step: the step waits for a rollout that is not ready yet
-    killed_at = time.monotonic()
+    rpc.wait(lambda: looks(mock, workload) == 1, what="the wait step to look")
+    wait_step = next(s for s in steps_of(rpc, job) if s["kind"] == "wait_ready")
+    qjob = queue_job_of(rpc, wait_step["id"])
+    odoo.kill()  # mid-step: the step looks at a rollout that is not ready yet
     mock.set_status(workload, READY)  # the rollout completes while Odoo is down
-    # queue_job's runner requeues a dead job once it was enqueued more than 10 s ago.
-    time.sleep(max(0.0, 11 - (time.monotonic() - killed_at)))
+    wait_sweepable(db, qjob)  # so the restarted runner requeues the dead job at once
     odoo.start()
     rpc = Rpc(odoo.url, db)
     rpc.wait(lambda: run_state(rpc, deployment) == "done", timeout=90, what="the run to finish after restart")

@@ -17,7 +17,18 @@ import time
 
 import pytest
 
-from .books import CONNECTION_ERRORS, READY, kmock_deployment, steps_of, unique, workload_of
+from .books import (
+    CONNECTION_ERRORS,
+    READY,
+    kmock_deployment,
+    looks,
+    queue_job_of,
+    steps_of,
+    unique,
+    wait_sweepable,
+    workload_of,
+    workload_path,
+)
 from .conftest import Rpc
 
 SEED = int(os.environ.get("EYRIE_RELIABILITY_SEED") or random.SystemRandom().randrange(1_000_000))
@@ -403,6 +414,8 @@ def test_a_step_found_dead_too_often_fails_clearly_and_resumes(odoo_server, db, 
     rpc = Rpc(odoo_server.url, db)
     deployment = kmock_deployment(rpc, mock, unique("found dead"), group=held_group(rpc, unique("found dead"), 0))
     workload = workload_of(rpc, deployment)
+    # Each look of the wait step hangs in its request: the server dies while a worker runs the step.
+    mock.answer_late("GET", workload_path(workload), 60)
     rpc("eyrie.deployment", "action_deploy", [deployment])
     job = runs_of(rpc, [deployment])[deployment][-1]
 
@@ -416,14 +429,17 @@ def test_a_step_found_dead_too_often_fails_clearly_and_resumes(odoo_server, db, 
     # Steps without retries get a queue job allowed one: found dead twice it is run again, the third
     # time it fails. Each time the server stays down long enough for the runner to requeue it.
     for attempt in (1, 2, 3):
-        rpc.wait(lambda attempt=attempt: running(attempt), timeout=90, what=f"attempt {attempt} of the wait step")
+        rpc.wait(lambda attempt=attempt: running(attempt) and looks(mock, workload) == attempt, timeout=180,
+                 what=f"attempt {attempt} of the wait step to look")
+        qjob = queue_job_of(rpc, wait_step()["id"])
         odoo_server.kill()
-        time.sleep(11)
+        if attempt < 3:
+            mock.answer_late("GET", workload_path(workload), 60)
+        wait_sweepable(db, qjob)
         odoo_server.start()
     # The runner fails the queue job in SQL, behind the ORM; the engine's reconcile cron then fails
     # the step and the run. The scheduler would run it within a minute or two: run it now.
-    [qjob] = rpc("eyrie.job.step", "read", [wait_step()["id"]], ["queue_job_id"])
-    rpc.wait(lambda: rpc("queue.job", "read", [qjob["queue_job_id"][0]], ["state"])[0]["state"] == "failed",
+    rpc.wait(lambda: rpc("queue.job", "read", [qjob], ["state"])[0]["state"] == "failed",
              what="queue_job to give up")
     [cron] = rpc("ir.model.data", "search_read",
                  [("module", "=", "eyrie_books"), ("name", "=", "ir_cron_reconcile_steps")], ["res_id"])

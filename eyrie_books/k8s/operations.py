@@ -145,6 +145,14 @@ class Operations(ABC):
         live = self.read(obj)
         return missing(ref(obj)) if live is None else summarize(live)
 
+    def check_ready(self, obj: Obj) -> Summary:
+        """One look at ``obj``: its summary, ready or not; PermanentError if it failed (a failed Job:
+        waiting cannot fix it). For a caller that waits between looks without holding a thread."""
+        summary = self.status(obj)
+        if summary["failed"]:
+            raise PermanentError(f"{ref(obj)} failed ({_conditions_text(summary)})")
+        return summary
+
     def wait_ready(self, obj: Obj, timeout: float, poll: float = 2.0) -> Summary:
         """Poll until ``obj`` is ready; WaitTimeout (retryable) after ``timeout`` seconds.
 
@@ -152,9 +160,7 @@ class Operations(ABC):
         """
         deadline = time.monotonic() + timeout
         while True:
-            summary = self.status(obj)
-            if summary["failed"]:
-                raise PermanentError(f"{ref(obj)} failed ({_conditions_text(summary)})")
+            summary = self.check_ready(obj)
             if summary["ready"]:
                 return summary
             if time.monotonic() + poll > deadline:

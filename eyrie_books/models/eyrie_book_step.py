@@ -17,7 +17,7 @@ class EyrieBookStep(models.Model):
     name = fields.Char(compute="_compute_name", store=True, readonly=False)
     parameters = fields.Text(default="{}", help="A JSON object, e.g. {\"timeout\": 600}.")
     timeout = fields.Integer(
-        default=900, help="Seconds one attempt may take before it is stopped and retried.",
+        default=900, help="Seconds a step may wait for what it waits for (a rollout, a job) before it fails.",
     )
     max_retries = fields.Integer(
         default=5, help="Attempts after a retryable error (conflict, throttling, server error).",

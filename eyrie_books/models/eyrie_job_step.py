@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 
 from odoo import fields, models
 
@@ -6,12 +7,16 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import runs
 from ..k8s import DryRunKube, KubeError, PermanentError, RetryableError
-from ..steps import parse_parameters, run_step
+from ..steps import NotReady, parse_parameters, run_step
 
 _logger = logging.getLogger(__name__)
 
 # queue_job states (odoo.addons.queue_job.job) this model follows.
 QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED = "pending", "started", "failed", "cancelled"
+# What a look of a waiting step found, {(database, step id): values}: handed from its execution,
+# which queue_job rolls back, to the write that postpones its queue job (in the same thread, right
+# after: ``_sync_from_queue_job``).
+_LOOKS = {}
 # The queue job states a step follows; "enqueued" and "done" change nothing for it (a step is
 # done by its own job, in the job's transaction).
 FOLLOWED_STATES = (QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED)
@@ -31,6 +36,13 @@ class EyrieJobStep(models.Model):
     * A retryable Kubernetes error raises ``RetryableJobError``: queue_job rolls back, waits
       (Retry-After, or the channel's retry pattern) and runs it again; the attempt's log and error
       reach the step through ``_sync_from_queue_job``.
+    * A waiting step (workload ready, init job complete) looks once per execution. Not ready yet,
+      it raises ``RetryableJobError(seconds=poll, ignore_retry=True)``: the worker is free until
+      the next look, and looks count neither as attempts nor against the queue job's retries.
+      When queue_job postpones the job, the step records its wait (since, deadline, phase, one log
+      line updated at each look). The deadline
+      (the step's timeout after its first look) bounds the whole wait; past it the step fails.
+      A cancelled run's step is found cancelled at its next look (its queue job is cancelled).
     * If the server dies mid-step, queue_job's runner finds the job dead and requeues it; the step
       runs again (every step is idempotent). When queue_job gives up (too many retries, or found
       dead too often), ``_sync_from_queue_job`` marks the step failed; the run can be resumed.
@@ -55,6 +67,11 @@ class EyrieJobStep(models.Model):
     log = fields.Text(readonly=True)
     error = fields.Text(readonly=True)
     queue_job_id = fields.Many2one("queue.job", readonly=True, index="btree_not_null", ondelete="set null")
+    # A waiting step between two looks: its worker is free, its queue job pending until the next.
+    waiting = fields.Boolean(readonly=True)
+    wait_since = fields.Datetime(readonly=True)
+    wait_deadline = fields.Datetime(readonly=True, help="When the step stops waiting and fails.")
+    wait_phase = fields.Char(readonly=True, help="What the object waited for said at the last look.")
 
     def _compute_duration(self):
         now = fields.Datetime.now()
@@ -69,7 +86,9 @@ class EyrieJobStep(models.Model):
     def _enqueue(self):
         self.ensure_one()
         # Queued before delaying: a job run inline (queue_job__no_delay, the demo data) ends the step.
-        self.state = runs.QUEUED
+        self.write({
+            "state": runs.QUEUED, "waiting": False, "wait_since": False, "wait_deadline": False, "wait_phase": False,
+        })
         delayed = self.with_delay(
             channel="root.eyrie",
             max_retries=self.max_retries + 1,
@@ -94,12 +113,15 @@ class EyrieJobStep(models.Model):
         try:
             params = parse_parameters(self.parameters)
             params.setdefault("timeout", self.timeout)
+            params["waiting"] = bool(self.wait_since)
             spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
             kube = job.cluster_id._k8s_operations()
             run_step(self.kind, kube, spec, params, log)
             if isinstance(kube, DryRunKube):
                 for request in kube.requests:
                     log(f"dry run, would send: {request.method} {request.path}")
+        except NotReady as not_ready:
+            return self._wait(not_ready, params["timeout"], lines)
         except RetryableError as error:
             # Rolled back: the attempt's log travels in the message queue_job keeps.
             log(f"{error} (will retry)")
@@ -112,8 +134,35 @@ class EyrieJobStep(models.Model):
             log(str(error))
             self._finish(runs.FAILED, lines, error=str(error))
             return f"Step failed: {error}"
+        if self.wait_since:
+            lines.append(f"{fields.Datetime.now():%H:%M:%S} ready after {self._waited()} s")
         self._finish(runs.DONE, lines)
         return "Done"
+
+    def _wait(self, not_ready, timeout, lines):
+        """Not ready yet: give the worker back until the next look, or fail the step once its
+        deadline has passed (see the class docstring)."""
+        now = fields.Datetime.now()
+        since = self.wait_since or now
+        deadline = self.wait_deadline or since + timedelta(seconds=timeout)
+        if now + timedelta(seconds=not_ready.poll) > deadline:
+            error = f"{not_ready.what} not ready after {int((now - since).total_seconds())} s (phase {not_ready.phase})"
+            lines.append(f"{now:%H:%M:%S} {error}")
+            self._finish(runs.FAILED, lines, error=error)
+            return f"Step failed: {error}"
+        line = (f"{now:%H:%M:%S} waiting for {not_ready.what}: {not_ready.phase}, "
+                f"{int((now - since).total_seconds())} s so far, until {deadline:%H:%M:%S}")
+        log = self.log or ""
+        if self.wait_since and log.rpartition("\n")[2].split(" ", 1)[-1].startswith("waiting for "):
+            log = log.rpartition("\n")[0]  # one line for the whole wait, updated at each look
+        _LOOKS[self.env.cr.dbname, self.id] = {
+            "waiting": True, "wait_since": since, "wait_deadline": deadline, "wait_phase": not_ready.phase,
+            "log": "\n".join(filter(None, [log, *lines, line])),
+        }
+        raise RetryableJobError(line, seconds=not_ready.poll, ignore_retry=True)
+
+    def _waited(self):
+        return int((fields.Datetime.now() - self.wait_since).total_seconds())
 
     def _finish(self, state, lines, error=False):
         self.write({
@@ -121,6 +170,7 @@ class EyrieJobStep(models.Model):
             "date_end": fields.Datetime.now(),
             "log": self._log_with(lines),
             "error": error,
+            "waiting": False,
         })
         if state == runs.DONE:
             self.job_id._advance()
@@ -139,7 +189,17 @@ class EyrieJobStep(models.Model):
         """Follow what queue_job did with this step's job (see the class docstring)."""
         for step in self:
             qjob = step.queue_job_id
+            look = _LOOKS.pop((self.env.cr.dbname, step.id), None)
             if step.state in runs.FINAL or step.state == runs.FAILED:
+                continue
+            if look and qjob.state == QJ_PENDING and step.state == runs.RUNNING:
+                changed = look["wait_phase"] != step.wait_phase
+                step.write(look)  # a look found the object not ready: the step waits
+                if changed:
+                    step.job_id._notify()
+                continue
+            if step.waiting and qjob.state == QJ_STARTED:
+                step.waiting = False  # the next look of a waiting step begins: not a new attempt
                 continue
             if qjob.state == QJ_STARTED:
                 restarted = step.state == runs.RUNNING

@@ -1,5 +1,6 @@
 import contextlib
 import json
+import threading
 import time
 
 from odoo import SUPERUSER_ID, api
@@ -34,16 +35,19 @@ class BooksCase(EyrieCase):
             vals.setdefault("port", 8080)
         return super().make_deployment(name=name, kind=kind, **vals)
 
-    def run_queue(self, before=None, count=None, limit=100):
+    def run_queue(self, before=None, count=None, limit=100, due=None):
         """Perform pending step jobs, oldest first, until none is left or ``count`` were performed
-        (``before(step)`` is called before each). Returns the steps performed, in order."""
+        (``before(step)`` is called before each). With ``due``, only the jobs due by then (as
+        queue_job's runner does with their ETA); otherwise any pending job, at once.
+        Returns the steps performed, in order."""
         performed = self.env["eyrie.job.step"]
+        domain = [("queue_job_id.state", "=", "pending")]
+        if due:
+            domain += ["|", ("queue_job_id.eta", "=", False), ("queue_job_id.eta", "<=", due)]
         for _ in range(limit):
             if count is not None and len(performed) == count:
                 return performed
-            step = self.env["eyrie.job.step"].search(
-                [("queue_job_id.state", "=", "pending")], order="queue_job_id", limit=1,
-            )
+            step = self.env["eyrie.job.step"].search(domain, order="queue_job_id", limit=1)
             if not step:
                 return performed
             qjob = step.queue_job_id
@@ -70,20 +74,77 @@ class BooksCase(EyrieCase):
 
 
 class LiveRunner:
-    """For browser tests (HttpCase): performs ``count`` queued steps from a thread, the way
-    queue_job does (each job's 'started' committed first, then the step), once ``watched`` is set
-    (the page listens). Each phase takes a cursor of its own: in test mode, cursors share one
-    transaction and wait for each other, so the thread stops as soon as its steps are done."""
+    """For browser tests (HttpCase): performs ``count`` queued steps from a thread while a tour
+    watches the page, the way queue_job does (each job's 'started' committed first, then the
+    step). The runner goes on when the page is ready for it, never on the clock: it starts the
+    first step once ``watched`` is set (the page listens) and the tour has passed ``start_after``
+    steps, and performs it once the tour has passed ``perform_after`` (it saw the step running).
+    Each phase takes a cursor of its own: in test mode, cursors share one transaction and wait
+    for each other. An error in the thread fails the test."""
 
-    def perform_steps(self, watched, count):
-        watched.wait(60)
-        time.sleep(1)
-        for _ in range(count):
+    TIMEOUT = 60  # seconds the runner waits for the page, then fails saying what it saw
+    browser = None
+
+    @contextlib.contextmanager
+    def allow_requests(self, browser=None, all_requests=False):
+        # The tour's browser, whose progress the runner reads.
+        self.browser = browser
+        with super().allow_requests(browser=browser, all_requests=all_requests):
+            yield
+
+    @contextlib.contextmanager
+    def live_runner(self, watched, count, start_after, perform_after):
+        """Runs the block (the tour) with the runner thread; then the thread must have finished."""
+        errors, stopping = [], threading.Event()
+
+        def target():
+            try:
+                self.perform_steps(watched, count, start_after, perform_after, stopping)
+            except Exception as error:  # raised in the test's thread below
+                errors.append(error)
+
+        thread = threading.Thread(target=target, name="live runner", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stopping.set()  # the tour ended: a runner still waiting for it gives up
+            thread.join(self.TIMEOUT)
+        if errors:
+            raise errors[0]
+        self.assertFalse(thread.is_alive(), "the runner thread is still running")
+
+    def perform_steps(self, watched, count, start_after, perform_after, stopping):
+        if not watched.wait(self.TIMEOUT):
+            raise AssertionError(f"the page did not start listening within {self.TIMEOUT} s")
+        for number in range(1, count + 1):
             uuid = self.in_cursor(self.next_job)
+            if not uuid:
+                raise AssertionError(f"no step job pending for step {number} of {count}")
+            if number == 1:
+                self.wait_for_tour(start_after, stopping)
             self.in_cursor(lambda env, uuid=uuid: self.start_job(env, uuid))
-            time.sleep(1)
+            if number == 1:
+                self.wait_for_tour(perform_after, stopping)
             self.in_cursor(lambda env, uuid=uuid: RunJobController._try_perform_job(env, Job.load(env, uuid)))
-            time.sleep(0.5)
+
+    def wait_for_tour(self, steps, stopping):
+        """Until the tour has passed ``steps`` of its steps."""
+        deadline = time.monotonic() + self.TIMEOUT
+        while (passed := self.tour_steps_passed()) < steps:
+            if stopping.is_set() or time.monotonic() > deadline:
+                raise AssertionError(f"the tour passed {passed} of its steps, the runner waited for {steps}")
+            stopping.wait(0.05)
+
+    def tour_steps_passed(self):
+        """How many steps the tour has passed, as it records it in the page (-1: no page yet)."""
+        if self.browser is None:
+            return -1
+        answer = self.browser._websocket_request("Runtime.evaluate", params={
+            "expression": "localStorage.getItem('current_tour.index')", "returnByValue": True,
+        })
+        value = (answer or {}).get("result", {}).get("value")
+        return int(value) if value is not None else -1
 
     def next_job(self, env):
         step = env["eyrie.job.step"].search([("queue_job_id.state", "=", "pending")], limit=1)

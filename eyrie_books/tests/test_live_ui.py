@@ -21,9 +21,9 @@ class TestLiveRun(LiveRunner, BooksCase, HttpCase):
             watched.set()
             return opened(records)
 
-        runner = threading.Thread(target=self.perform_steps, args=(watched, len(deployment.job_ids.step_ids)))
-        with patch.object(deployments, "action_open_running_job", open_and_signal):
-            runner.start()
+        # The tour opens the run (the page listens), then its step 2 sees the first step running.
+        with patch.object(deployments, "action_open_running_job", open_and_signal), \
+                self.live_runner(watched, len(deployment.job_ids.step_ids), start_after=0, perform_after=2):
             self.start_tour("/odoo/action-eyrie.eyrie_deployment_action", "eyrie_books_live_run", login="admin")
-        runner.join(60)
+        self.env.invalidate_all()  # the runner thread wrote through cursors of its own
         self.assertEqual(deployment.job_ids.state, "done")

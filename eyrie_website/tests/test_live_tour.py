@@ -33,10 +33,9 @@ class TestPortalLiveRun(LiveRunner, EyriePortalCase):
                 watched.set()
             return result
 
-        runner = threading.Thread(target=self.perform_steps, args=(watched, len(deployment.job_ids.step_ids)))
-        with patch.object(websocket, "_build_bus_channel_list", build_and_signal):
-            runner.start()
+        # The tour's step 1 sees the run queued, its step 2 the run running.
+        with patch.object(websocket, "_build_bus_channel_list", build_and_signal), \
+                self.live_runner(watched, len(deployment.job_ids.step_ids), start_after=1, perform_after=2):
             self.start_tour("/_eyrie/p/pa/dg/livebooks/d/watched", "eyrie_portal_live_run", login="ey_operator")
-        runner.join(60)
         self.env.invalidate_all()  # the runner thread wrote through cursors of its own
         self.assertEqual(deployment.job_ids.state, "done")
