@@ -9,7 +9,7 @@ class EyrieCluster(models.Model):
     _inherit = "eyrie.cluster"
 
     git_image = fields.Char(
-        string="Git Image", default=DEFAULT_GIT_IMAGE, required=True,
+        default=DEFAULT_GIT_IMAGE, required=True,
         help="Image of the init container that fetches a deployment's code (needs sh, git and ssh).",
     )
 
