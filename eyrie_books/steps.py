@@ -104,6 +104,27 @@ def run_init_job(kube, spec, params, log):
     log(f"Job {job['metadata']['name']}: {summary['phase']}")
 
 
+def update_modules(kube, spec, params, log):
+    """Update the Odoo modules the version's commit changed (``params["modules"]``, listed by the
+    engine; None on a dry run), in a Job with the new code, the server stopped first: they share
+    the filestore, and the old code must not run on the updated database. The rollout follows."""
+    modules = params.get("modules")
+    job = odoo.update_job(spec, modules or ["base"])
+    if not params.get("waiting"):
+        if modules == []:
+            log("No module changed since the commit that runs: nothing to update")
+            return
+        live = kube.read(job)
+        if (live or {}).get("metadata", {}).get("annotations", {}).get(common.ANNOTATION_VERSION) != spec.version:
+            if live:
+                kube.delete(live, propagation="Background")
+            log(f"Updating {', '.join(modules) if modules else 'the modules the commit changed'}")
+            kube.pause(spec)
+            _apply(kube, [job], log)
+    summary = _check_ready(kube, job, params)
+    log(f"Job {job['metadata']['name']}: {summary['phase']}")
+
+
 def wait_ready(kube, spec, params, log):
     workload = builders.workload(spec)
     summary = _check_ready(kube, workload, params)
@@ -172,6 +193,7 @@ KINDS = {kind.key: kind for kind in (
     StepKind("apply_workload", "Apply workload", apply_workload),
     StepKind("apply_network", "Apply service and ingress", apply_network),
     StepKind("run_init_job", "Run database init job and wait", run_init_job, types=("odoo",)),
+    StepKind("update_modules", "Update changed modules", update_modules, acts_on_existing=True, types=("odoo",)),
     StepKind("wait_ready", "Wait until ready", wait_ready, acts_on_existing=True),
     StepKind("pause", "Scale down / pause", pause, acts_on_existing=True),
     StepKind("resume", "Scale up / resume", resume, acts_on_existing=True),

@@ -4,6 +4,7 @@ from odoo.tools.misc import OrderedSet
 
 from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.addons.eyrie import lifecycle
+from odoo.addons.eyrie.git_remote import GitError, changed_modules
 
 from .. import runs
 from ..notifier import NOTIFIER
@@ -93,6 +94,31 @@ class EyrieJob(models.Model):
             self.write({"state": runs.DONE, "date_end": fields.Datetime.now()})
             self.deployment_id._deploy_pending_push()
         self._notify()
+
+    def _changed_modules(self):
+        """The Odoo modules this run's commit changed since the commit that ran on its cluster
+        (``update_modules`` updates them): every module on a first deploy or where history was
+        rewritten, ``["all"]`` without a branch to read history from, None on a dry run (which
+        asks git nothing)."""
+        self.ensure_one()
+        version = self.version_id
+        if self.dry_run:
+            return None
+        if not (version.repository_id and version.commit_ref):
+            return []
+        if not version.branch:
+            return ["all"]
+        previous = self.search([
+            ("deployment_id", "=", self.deployment_id.id), ("cluster_id", "=", self.cluster_id.id),
+            ("state", "=", runs.DONE), ("action", "in", ("init", "deploy")), ("id", "<", self.id),
+        ], order="id desc", limit=1).version_id
+        if (previous.repository_id, previous.commit_ref) == (version.repository_id, version.commit_ref):
+            return []
+        try:
+            return changed_modules(version.repository_id._git_remote(), version.branch,
+                                   previous.commit_ref or "", version.commit_ref)
+        except GitError as error:
+            raise ValueError(f"Cannot list the modules the commit changed: {error}") from None
 
     def _fail(self):
         self.write({"state": runs.FAILED, "date_end": fields.Datetime.now()})

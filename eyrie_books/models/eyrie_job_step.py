@@ -114,6 +114,8 @@ class EyrieJobStep(models.Model):
             params = parse_parameters(self.parameters)
             params.setdefault("timeout", self.timeout)
             params["waiting"] = bool(self.wait_since)
+            if self.kind == "update_modules" and not params["waiting"]:
+                params["modules"] = job._changed_modules()
             spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
             kube = job.cluster_id._k8s_operations()
             run_step(self.kind, kube, spec, params, log)

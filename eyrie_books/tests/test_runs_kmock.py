@@ -2,11 +2,13 @@
 them. kmock has no controllers, so the tests write the workloads' status as they become ready."""
 
 import datetime
+import tempfile
 
 import kmock
 
 from odoo import fields
 
+from odoo.addons.eyrie.tests.git_server import GitServer
 from odoo.addons.eyrie_books.k8s import api_path, builders, operators, ref
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 
@@ -31,8 +33,8 @@ class TestRunsOnKmock(BooksCase):
         })
         # Short waits: kmock answers at once, and the tests make objects ready between attempts.
         cls.env["eyrie.book.step"].search([]).timeout = 5
-        init_job_steps = cls.env.ref("eyrie_books.book_odoo_init").step_ids.filtered(lambda s: s.kind == "run_init_job")
-        init_job_steps.parameters = '{"timeout": 60, "poll": 1}'
+        job_steps = cls.env["eyrie.book.step"].search([("kind", "in", ("run_init_job", "update_modules"))])
+        job_steps.parameters = '{"timeout": 60, "poll": 1}'
 
     def make_ready(self, step):
         """Before a waiting step runs: report its object ready, as the cluster's controllers would."""
@@ -42,6 +44,8 @@ class TestRunsOnKmock(BooksCase):
             self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
         elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job
             self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
+        elif step.kind == "update_modules" and step.wait_since:
+            self.mock.set_status(builders.odoo.update_job(spec, []), READY["Job"])
 
     def initialize_deploy_pause_deploy(self, deployment):
         for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
@@ -202,32 +206,55 @@ class TestRunsOnKmock(BooksCase):
         self.run_queue(before=self.make_ready)
         self.assertRunDone(deployment, "deploy")
 
-    def test_the_code_of_the_version_reaches_the_pods(self):
-        """An Odoo deployment of a repository: its pods fetch the version's commit, with the
-        repository's token from a Secret of their namespace; a new commit rolls out a new fetch."""
-        self.repository.write({"auth_method": "token"})
-        self.repository.sudo().token = "k-source-token"
-        first, second = "1" * 40, "2" * 40
-        deployment = self.make_deployment(name="k-source", kind="odoo", repository_id=self.repository.id,
-                                          commit_ref=first)
-        deployment.action_initialize()
-        self.run_queue(before=self.make_ready)
-        deployment.action_deploy()
-        self.run_queue(before=self.make_ready)
-        spec = deployment._k8s_spec(self.cluster)
-        workload = builders.workload(spec)
+    def test_a_new_commit_updates_the_modules_it_changed_before_the_rollout(self):
+        with tempfile.TemporaryDirectory() as root, GitServer(root, token="k-update-token") as server:
+            work = server.repository("addons")
+            manifest = "{'name': 'x'}"
+            first = server.commit(work, "two modules", files={"sale_x/__manifest__.py": manifest,
+                                                               "stock_y/__manifest__.py": manifest})
+            repository = self.env["eyrie.repository"].create({
+                "name": "k-served", "url": f"{server.url}/addons.git", "auth_method": "token",
+            })
+            repository.sudo().token = "k-update-token"
+            deployment = self.make_deployment(name="k-update", kind="odoo", repository_id=repository.id)
+            self.assertEqual(deployment.commit_ref, first)  # pinned on a real cluster
+            deployment.action_initialize()
+            self.run_queue(before=self.make_ready)
+            deployment.action_deploy()
+            self.run_queue(before=self.make_ready)
+            [update] = self.assertRunDone(deployment, "deploy").step_ids.filtered(lambda s: s.kind == "update_modules")
+            self.assertIn("No module changed", update.log)
 
-        def fetched():
-            live = self.mock.emulator.objects[self.resource(workload), spec.namespace, spec.name]
-            [init] = live["spec"]["template"]["spec"]["initContainers"]
-            return {var["name"]: var.get("value") or var["valueFrom"]["secretKeyRef"] for var in init["env"]}
-
-        env = fetched()
-        self.assertEqual((env["GIT_URL"], env["GIT_COMMIT"]), (self.repository.url, first))
-        self.assertEqual(env["GIT_TOKEN"], {"name": "k-source-source", "key": "token"})
-        secret = self.mock.emulator.objects[kmock.resource("v1", "secrets"), spec.namespace, "k-source-source"]
-        self.assertEqual(secret["stringData"]["token"], "k-source-token")
-        deployment.commit_ref = second
-        deployment.action_deploy()
-        self.run_queue(before=self.make_ready)
-        self.assertEqual(fetched()["GIT_COMMIT"], second)
+            second = server.commit(work, "sale changes", files={"sale_x/models.py": "x = 1"})
+            deployment.action_update_to_branch_head()
+            self.assertEqual(deployment.commit_ref, second)
+            deployment.action_deploy()
+            self.run_queue(before=self.make_ready)
+            run = deployment.job_ids[0]
+            self.assertEqual(run.state, "done", run.error)
+            update = run.step_ids.filtered(lambda s: s.kind == "update_modules")
+            self.assertIn("Updating sale_x", update.log)
+            # The server is stopped before the update (they share the filestore), rolled out after.
+            sent = [(method, path) for method, path, _body in self.mock.requests()]
+            namespace = f"/namespaces/{deployment._k8s_spec(self.cluster).namespace}/"
+            stop = sent.index(("PATCH", f"/apis/apps/v1{namespace}deployments/k-update/scale"))
+            jobs = ("POST", f"/apis/batch/v1{namespace}jobs")
+            update_job = max(i for i, request in enumerate(sent) if request == jobs)
+            self.assertLess(stop, update_job)
+            spec = deployment._k8s_spec(self.cluster)
+            job = self.mock.emulator.objects[self.resource(builders.odoo.update_job(spec, [])), spec.namespace,
+                                             "k-update-update"]
+            container = job["spec"]["template"]["spec"]["containers"][0]
+            self.assertEqual(container["args"][container["args"].index("-u") + 1], "sale_x")
+            [fetch] = job["spec"]["template"]["spec"]["initContainers"]
+            self.assertIn({"name": "GIT_COMMIT", "value": second}, fetch["env"])
+            self.assertEqual(job["metadata"]["annotations"]["eyrie.io/version"], str(run.version_id.number))
+            # The server rolled out after the update, its pods fetching the same commit with the
+            # repository's token from a Secret of their namespace.
+            server_pods = self.mock.emulator.objects[self.resource(builders.workload(spec)), spec.namespace, spec.name]
+            [fetch] = server_pods["spec"]["template"]["spec"]["initContainers"]
+            env = {var["name"]: var.get("value") or var["valueFrom"]["secretKeyRef"] for var in fetch["env"]}
+            self.assertEqual((env["GIT_URL"], env["GIT_COMMIT"]), (repository.url, second))
+            self.assertEqual(env["GIT_TOKEN"], {"name": "k-update-source", "key": "token"})
+            secret = self.mock.emulator.objects[kmock.resource("v1", "secrets"), spec.namespace, "k-update-source"]
+            self.assertEqual(secret["stringData"]["token"], "k-update-token")

@@ -36,6 +36,10 @@ def init_job_name(spec: DeploymentSpec) -> str:
     return f"{spec.name}-db-init"
 
 
+def update_job_name(spec: DeploymentSpec) -> str:
+    return f"{spec.name}-update"
+
+
 def config_map(spec: DeploymentSpec) -> Obj:
     """``odoo.conf`` without secrets: the database comes from the environment."""
     options = {
@@ -106,6 +110,26 @@ def init_job(spec: DeploymentSpec) -> Obj:
         "metadata": common.metadata(spec, init_job_name(spec)),
         "spec": {
             "backoffLimit": 2,
+            "ttlSecondsAfterFinished": 86400,
+            "template": {"metadata": {"labels": common.labels(spec)}, "spec": pod},
+        },
+    }
+
+
+def update_job(spec: DeploymentSpec, modules: list[str]) -> Obj:
+    """``odoo -u <modules> --stop-after-init`` with the version's code, before the server rolls
+    out (as Odoo.sh does: only the modules the new commit changed). Named once per deployment and
+    annotated with its version: a Job of another version is replaced, one of this version waited for.
+    """
+    args = ["-d", "$(PGDATABASE)", "-u", ",".join(modules), "--stop-after-init", "--no-http"]
+    pod = _pod_spec(spec, _container(spec, args))
+    pod["restartPolicy"] = "Never"
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": common.metadata(spec, update_job_name(spec)),
+        "spec": {
+            "backoffLimit": 0,  # a failed update is for a person to read, not to repeat
             "ttlSecondsAfterFinished": 86400,
             "template": {"metadata": {"labels": common.labels(spec)}, "spec": pod},
         },

@@ -108,7 +108,7 @@ def built(spec: DeploymentSpec) -> list[Obj]:
     """Everything Eyrie sends for ``spec``: its objects, the init Job, the paused workload."""
     objects = objects_for(spec)
     if spec.type == "odoo":
-        objects.append(odoo.init_job(spec))
+        objects += [odoo.init_job(spec), odoo.update_job(spec, ["sale", "stock"])]
     target, patch, _subresource = pause_patch(spec, True)
     paused = copy.deepcopy(target)
     for key, value in patch["spec"].items():
