@@ -2,9 +2,9 @@
 eyrie_website share.
 
 The secrets are distinctive values put where the product keeps credentials (a cluster's kubeconfig
-and token, a registry login) plus the passwords the builders generate. :func:`leaks` looks for each,
-as typed and base64-encoded (Kubernetes Secrets hold base64), in texts gathered from everywhere a
-user, a log reader or the chatter could see.
+and token, a registry login, a repository's token) plus the passwords the builders generate.
+:func:`leaks` looks for each, as typed and base64-encoded (Kubernetes Secrets hold base64), in
+texts gathered from everywhere a user, a log reader or the chatter could see.
 """
 
 import base64
@@ -22,6 +22,7 @@ SECRETS = {
     "kubeconfig password": "ey-kubeconfig-password-c0ffee42aa",
     "cluster token": "ey-cluster-token-5b8e2d61aa07",
     "registry password": "ey-registry-password-9d4c7e13f2",
+    "repository token": "ey-repository-token-3e9a0c47b1",
 }
 REGISTRY = RegistryCredentials("registry.example.com", "ey-robot", SECRETS["registry password"])
 

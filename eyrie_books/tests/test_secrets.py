@@ -47,12 +47,18 @@ class TestSecretsStayHidden(BooksCase):
             self.mock.set_status(workload, READY[workload["kind"]])
 
     def test_no_secret_in_logs_chatter_steps_or_jobs(self):
+        # The code of odoo and generic apps comes from a repository with a token (the pods get it
+        # from a Secret of their namespace).
+        self.repository.auth_method = "token"
+        self.repository.sudo().token = SECRETS["repository token"]
+        code = {"repository_id": self.repository.id, "commit_ref": "a1b2c3d4", "source_path": "/srv/app"}
         with leaks.captured_logs() as logs:
             clusters = self.make_clusters()
             for kind in ("odoo", "pgo", "pxc", "none"):
-                self.run_actions(self.make_deployment(name=f"dry-{kind}", kind=kind), clusters["dry"])
+                vals = code if kind in ("odoo", "none") else {}
+                self.run_actions(self.make_deployment(name=f"dry-{kind}", kind=kind, **vals), clusters["dry"])
             self.run_actions(self.make_deployment(name="tok-pxc", kind="pxc"), clusters["token"])
-            self.run_actions(self.make_deployment(name="kc-none", kind="none"), clusters["kubeconfig"])
+            self.run_actions(self.make_deployment(name="kc-none", kind="none", **code), clusters["kubeconfig"])
             refused = self.refused_run(clusters["token"])
             lost = self.make_deployment(name="lost", kind="none")
             self.run_actions(lost, clusters["unreachable"], actions=("action_initialize",))
