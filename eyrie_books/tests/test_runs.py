@@ -224,3 +224,18 @@ class TestRuns(BooksCase):
         group = self.env["eyrie.deployment.group"].create({"name": "new", "project_id": self.project.id, "type": "pxc"})
         self.assertEqual(group.deployment_init_book_id, self.env.ref("eyrie_books.book_pxc_init"))
         self.assertEqual(group.deployment_drop_book_id, self.env.ref("eyrie_books.book_pxc_drop"))
+
+    def test_versioned_fields_are_declared_once_and_kept_by_versions(self):
+        """A field declared ``versioned=True`` makes versions, a version keeps it, a run applies it."""
+        deployments, versions = self.env["eyrie.deployment"], self.env["eyrie.deployment.version"]
+        versioned = deployments._versioned_fields()
+        self.assertLessEqual({"image", "cluster_ids", "replicas", "port", "storage_size", "settings"}, set(versioned))
+        for name in versioned:
+            self.assertEqual(versions._fields[name].type, deployments._fields[name].type, name)
+        deployment = self.make_deployment(name="scaled", kind="none")
+        first = deployment.current_version_id
+        deployment.replicas = 3
+        self.assertEqual((deployment.current_version_id.number, deployment.current_version_id.replicas), (2, 3))
+        self.assertIn("Replicas: 1 → 3", deployment.current_version_id.changes)
+        self.assertEqual(deployment._k8s_spec(self.cluster, first).replicas, 1)
+        self.assertEqual(deployment._k8s_spec(self.cluster).replicas, 3)
