@@ -101,35 +101,28 @@ def init_job(spec: DeploymentSpec) -> Obj:
     Not part of :func:`objects`: run it, wait for it, then start the server
     (both would otherwise want the ReadWriteOnce filestore at once).
     """
-    container = _container(spec, ["-d", "$(PGDATABASE)", "-i", "base", "--stop-after-init"])
-    pod = _pod_spec(spec, container)
-    pod["restartPolicy"] = "Never"
-    return {
-        "apiVersion": "batch/v1",
-        "kind": "Job",
-        "metadata": common.metadata(spec, init_job_name(spec)),
-        "spec": {
-            "backoffLimit": 2,
-            "ttlSecondsAfterFinished": 86400,
-            "template": {"metadata": {"labels": common.labels(spec)}, "spec": pod},
-        },
-    }
+    return _job(spec, init_job_name(spec), ["-i", "base"], backoff_limit=2)
 
 
 def update_job(spec: DeploymentSpec, modules: list[str]) -> Obj:
     """``odoo -u <modules> --stop-after-init`` with the version's code, before the server rolls
     out (as Odoo.sh does: only the modules the new commit changed). Named once per deployment and
     annotated with its version: a Job of another version is replaced, one of this version waited for.
+    A failed update is for a person to read, not to repeat (no retry).
     """
-    args = ["-d", "$(PGDATABASE)", "-u", ",".join(modules), "--stop-after-init", "--no-http"]
-    pod = _pod_spec(spec, _container(spec, args))
+    return _job(spec, update_job_name(spec), ["-u", ",".join(modules), "--no-http"], backoff_limit=0)
+
+
+def _job(spec: DeploymentSpec, name: str, args: list[str], backoff_limit: int) -> Obj:
+    """A one-off ``odoo -d <db> … --stop-after-init`` of the server's image, config and code."""
+    pod = _pod_spec(spec, _container(spec, ["-d", "$(PGDATABASE)", *args, "--stop-after-init"]))
     pod["restartPolicy"] = "Never"
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": common.metadata(spec, update_job_name(spec)),
+        "metadata": common.metadata(spec, name),
         "spec": {
-            "backoffLimit": 0,  # a failed update is for a person to read, not to repeat
+            "backoffLimit": backoff_limit,
             "ttlSecondsAfterFinished": 86400,
             "template": {"metadata": {"labels": common.labels(spec)}, "spec": pod},
         },
