@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .k8s import DeploymentSpec, DryRunKube, InvalidSpec, Operations, builders, is_create_only
+from .k8s import DeploymentSpec, DryRunKube, InvalidSpec, Operations, PermanentError, builders, is_create_only
 from .k8s.builders import common, odoo
 from .k8s.errors import shorten
 
@@ -121,8 +121,19 @@ def update_modules(kube, spec, params, log):
             log(f"Updating {', '.join(modules) if modules else 'the modules the commit changed'}")
             kube.pause(spec)
             _apply(kube, [job], log)
-    summary = _check_ready(kube, job, params)
+    try:
+        summary = _check_ready(kube, job, params)
+    except PermanentError:  # the update failed: what Odoo said is what the user needs
+        _log_job_output(kube, job, log)
+        raise
     log(f"Job {job['metadata']['name']}: {summary['phase']}")
+    _log_job_output(kube, job, log)
+
+
+def _log_job_output(kube, job, log):
+    output = kube.job_log(job).rstrip()
+    if output:
+        log(f"Job {job['metadata']['name']} printed:\n{output}")
 
 
 def wait_ready(kube, spec, params, log):

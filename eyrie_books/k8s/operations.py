@@ -140,6 +140,10 @@ class Operations(ABC):
         target, patch, subresource = pause_patch(spec, paused)
         return self._send("patch", ref(target), patch, subresource)
 
+    def job_log(self, job: Obj, tail: int = 40) -> str:
+        """The last ``tail`` lines printed by the newest pod of ``job`` ('' when it has none)."""
+        return ""
+
     def status(self, obj: Obj) -> Summary:
         """Plain summary of the live object (see :mod:`.readiness`)."""
         live = self.read(obj)
@@ -188,6 +192,24 @@ class Kube(Operations):
 
     def check_connection(self) -> dict[str, Any]:
         return self._call("API server", VersionApi(self.api_client).get_code)
+
+    def job_log(self, job: Obj, tail: int = 40) -> str:
+        namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        core = CoreV1Api(self.api_client)
+        pods = self._call(f"pods of Job {name}", core.list_namespaced_pod, namespace,
+                          label_selector=f"job-name={name}").get("items") or []
+        if not pods:
+            return ""
+        newest = max(pods, key=lambda pod: pod.get("metadata", {}).get("creationTimestamp") or "")
+        pod = newest["metadata"]["name"]
+        try:
+            response = core.read_namespaced_pod_log(
+                pod, namespace, tail_lines=tail, limit_bytes=64 * 1024,
+                _preload_content=False, _request_timeout=self.timeout,
+            )
+            return bytes(response.data).decode(errors="replace")
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise translate(exc, f"log of pod {pod}") from exc
 
     def _send(self, verb: Verb, target: ObjectRef, body: Obj | None = None, subresource: str = "") -> Obj:
         method, args = self._api_method(verb, target, subresource)

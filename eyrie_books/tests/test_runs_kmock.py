@@ -45,7 +45,15 @@ class TestRunsOnKmock(BooksCase):
         elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job
             self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
         elif step.kind == "update_modules" and step.wait_since:
-            self.mock.set_status(builders.odoo.update_job(spec, []), READY["Job"])
+            job = builders.odoo.update_job(spec, [])
+            self.mock.set_status(job, READY["Job"])
+            # Its pod and what it printed, as the kubelet would keep them.
+            pod = f"{job['metadata']['name']}-x7k2p"
+            self.mock.emulator.objects[kmock.resource("v1", "pods"), spec.namespace, pod] = {
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": pod, "namespace": spec.namespace, "labels": {"job-name": job["metadata"]["name"]}},
+            }
+            self.mock.emulator[f"get /api/v1/namespaces/{spec.namespace}/pods/{pod}/log"] << b"odoo: modules updated\n"
 
     def initialize_deploy_pause_deploy(self, deployment):
         for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
@@ -234,6 +242,7 @@ class TestRunsOnKmock(BooksCase):
             self.assertEqual(run.state, "done", run.error)
             update = run.step_ids.filtered(lambda s: s.kind == "update_modules")
             self.assertIn("Updating sale_x", update.log)
+            self.assertIn("Job k-update-update printed:\nodoo: modules updated", update.log)
             # The server is stopped before the update (they share the filestore), rolled out after.
             sent = [(method, path) for method, path, _body in self.mock.requests()]
             namespace = f"/namespaces/{deployment._k8s_spec(self.cluster).namespace}/"
