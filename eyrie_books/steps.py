@@ -14,7 +14,16 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .k8s import DeploymentSpec, DryRunKube, InvalidSpec, Operations, PermanentError, builders, is_create_only
+from .k8s import (
+    DeploymentSpec,
+    DryRunKube,
+    InvalidSpec,
+    KubeError,
+    Operations,
+    PermanentError,
+    builders,
+    is_create_only,
+)
 from .k8s.builders import common, odoo
 from .k8s.errors import shorten
 
@@ -131,7 +140,12 @@ def update_modules(kube, spec, params, log):
 
 
 def _log_job_output(kube, job, log):
-    output = kube.job_log(job).rstrip()
+    """What the Job's pod printed, for the step's log: reading it must not fail the step."""
+    try:
+        output = kube.job_log(job).rstrip()
+    except KubeError as error:
+        log(f"Job {job['metadata']['name']}: its output could not be read ({error})")
+        return
     if output:
         log(f"Job {job['metadata']['name']} printed:\n{output}")
 

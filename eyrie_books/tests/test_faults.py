@@ -25,7 +25,7 @@ from odoo.addons.eyrie_books.k8s.patching import contains
 from odoo.addons.eyrie_books.k8s.readiness import summarize
 from odoo.addons.eyrie_books.k8s.resources import api_path
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster, free_port
-from odoo.addons.eyrie_books.steps import KINDS, parse_parameters, run_step
+from odoo.addons.eyrie_books.steps import KINDS, NotReady, parse_parameters, run_step
 
 from .common import BooksCase
 from .test_runs_kmock import READY
@@ -59,6 +59,7 @@ class Case:
     before: tuple[str, ...]
     action: str
     manifest: bool = False  # the deployment's group deploys with a book holding apply_manifest
+    code: bool = False  # the deployment runs a repository's commit (without a branch: "-u all")
 
 
 CASES = {
@@ -66,6 +67,7 @@ CASES = {
     "ensure_secrets": Case("pxc", (), "init"),  # a generated Secret: applied create-only
     "apply_workload": Case("odoo", (), "init"),  # {"replicas": 0}: storage first, then the Deployment
     "run_init_job": Case("odoo", (), "init"),
+    "update_modules": Case("odoo", ("init",), "deploy", code=True),
     "apply_network": Case("none", ("init",), "deploy"),
     "wait_ready": Case("none", ("init",), "deploy"),
     "pause": Case("none", ("init", "deploy"), "pause"),
@@ -85,6 +87,7 @@ def first_call(kind, spec, params):
         "ensure_secrets": lambda: ("POST", builders.pxc.users_secret(spec), ""),
         "apply_workload": lambda: ("POST", builders.odoo.filestore(spec), ""),
         "run_init_job": lambda: ("POST", builders.odoo.init_job(spec), ""),
+        "update_modules": lambda: ("GET", builders.odoo.update_job(spec, []), ""),  # is it there already?
         "apply_network": lambda: ("POST", builders.generic.service(spec), ""),
         "wait_ready": lambda: ("GET", workload, ""),
         "pause": lambda: ("PATCH", workload, scale),
@@ -113,6 +116,9 @@ def expected_state(kind, spec, params):
                 if obj["kind"] in ("PersistentVolumeClaim", "Deployment", "PostgresCluster", "PerconaXtraDBCluster")]
     if kind == "run_init_job":
         job = builders.odoo.init_job(spec)
+        return [(job, job), (job, "ready")]
+    if kind == "update_modules":
+        job = builders.odoo.update_job(spec, ["all"])
         return [(job, job), (job, "ready")]
     if kind == "apply_network":
         return [(obj, obj) for obj in builders.objects_for(spec) if obj["kind"] in ("Service", "Ingress")]
@@ -147,7 +153,8 @@ class TestFaults(BooksCase):
         # Short waits: the tests make objects ready before each step.
         steps = cls.env["eyrie.book.step"].search([])
         steps.filtered(lambda step: step.kind == "wait_ready").parameters = '{"timeout": 1, "poll": 0.05}'
-        steps.filtered(lambda step: step.kind == "run_init_job").parameters = '{"timeout": 0.05, "poll": 0.01}'
+        steps.filtered(lambda step: step.kind in ("run_init_job", "update_modules")).parameters = \
+            '{"timeout": 0.05, "poll": 0.01}'
         manifest_book = cls.env["eyrie.book"].create({
             "name": "Generic: Apply manifest", "type": "none", "action": "deploy",
             "step_ids": [Command.create({"kind": "apply_manifest", "parameters": json.dumps({"objects": [MANIFEST]})})],
@@ -175,6 +182,8 @@ class TestFaults(BooksCase):
 
     def check_fault(self, kind, case, fault):
         vals = {"group_id": self.manifest_group.id} if case.manifest else {}
+        if case.code:
+            vals.update(repository_id=self.repository.id, branch=False, commit_ref="a1b2c3d4")
         deployment = self.make_deployment(name=f"f-{kind.replace('_', '-')}-{fault}", kind=case.type, **vals)
         spec = deployment._k8s_spec(self.cluster)
         for action in case.before:
@@ -254,7 +263,12 @@ class TestFaults(BooksCase):
         spec = deployment._k8s_spec(self.cluster)
         for step in run.step_ids.sorted("sequence"):
             self.make_ready(step)
-            run_step(step.kind, kube, spec, parse_parameters(step.parameters), log=lambda _message: None)
+            params = parse_parameters(step.parameters)
+            try:
+                run_step(step.kind, kube, spec, params, log=lambda _message: None)
+            except NotReady:  # a Job the step has just created: made ready, then looked at again
+                self.make_ready(step)
+                run_step(step.kind, kube, spec, {**params, "waiting": True}, log=lambda _message: None)
 
     def next_step(self):
         return self.env["eyrie.job.step"].search(
@@ -265,7 +279,8 @@ class TestFaults(BooksCase):
         """Before any step: what exists of the deployment's workload (and init Job) is ready, as the
         cluster's controllers would report it."""
         spec = step.job_id.deployment_id._k8s_spec(step.job_id.cluster_id)
-        waited = [builders.workload(spec), *([builders.odoo.init_job(spec)] if spec.type == "odoo" else [])]
+        jobs = [builders.odoo.init_job(spec), builders.odoo.update_job(spec, [])] if spec.type == "odoo" else []
+        waited = [builders.workload(spec), *jobs]
         for obj in waited:
             if self.mock.stored(obj) is not None:
                 self.mock.set_status(obj, READY[obj["kind"]])
