@@ -5,3 +5,4 @@ from . import test_faults
 from . import test_fuzz
 from . import test_secrets
 from . import test_push
+from . import test_config

@@ -43,6 +43,9 @@ def config_map(spec: DeploymentSpec) -> Obj:
         "workers": str(spec.setting("workers", 2)),
         "gevent_port": str(WEBSOCKET_PORT),
     }
+    # Extra options never replace Eyrie's own.
+    extra = {key: value for key, value in (spec.setting("options") or {}).items() if key not in options}
+    options.update(extra)
     text = "[options]\n" + "".join(f"{key} = {value}\n" for key, value in options.items())
     return {
         "apiVersion": "v1",
