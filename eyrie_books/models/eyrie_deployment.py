@@ -244,6 +244,19 @@ class EyrieDeployment(models.Model):
                         field=self._fields[name].string, low=low, high=high,
                     ))
 
+    @api.constrains("database_id", "cluster_ids")
+    def _check_database_clusters(self):
+        """An app runs only where its database runs (the operator's Secret is read there)."""
+        for deployment in self:
+            for app in deployment.sudo().database_user_ids | deployment.filtered("database_id"):
+                missing = app.cluster_ids - app.database_id.cluster_ids
+                if missing:
+                    raise ValidationError(self.env._(
+                        "%(app)s runs on %(clusters)s, where its database %(database)s does not: put the "
+                        "database there too, or the app on the database's clusters.",
+                        app=app.name, clusters=", ".join(missing.mapped("name")), database=app.database_id.name,
+                    ))
+
     @api.constrains("env_vars", "odoo_options")
     def _check_lines(self):
         for deployment in self:
@@ -364,7 +377,14 @@ class EyrieDeployment(models.Model):
 
     def _check_buildable(self, version):
         """Refuse (before anything is queued: the caller's state change rolls back) a version whose
-        objects cannot be built on one of its clusters, naming the field to fix."""
+        objects cannot be built on one of its clusters."""
+        error = self._build_error(version)
+        if error:
+            raise UserError(error)
+
+    def _build_error(self, version):
+        """Why the objects of ``version`` cannot be built on one of its clusters, naming the field
+        to fix; False if they can."""
         for cluster in version.cluster_ids:
             try:
                 builders.objects_for(self._k8s_spec(cluster, version))
@@ -373,11 +393,12 @@ class EyrieDeployment(models.Model):
                 name = SETTING_FIELDS.get(key) or SPEC_FIELDS.get(key)
                 if key == "settings":  # odoo without a database: the one missing choice
                     name = "database_id"
-                label = self._fields[name].string if name else key
-                raise UserError(self.env._(
+                return self.env._(
                     "%(name)s cannot run on %(cluster)s: fix its field “%(field)s”. %(problem)s",
-                    name=self.display_name, cluster=cluster.name, field=label, problem=str(error),
-                )) from None
+                    name=self.display_name, cluster=cluster.name,
+                    field=self._fields[name].string if name else key, problem=str(error),
+                )
+        return False
 
     def _k8s_settings(self, version):
         """The ``settings`` of the Kubernetes layer (see ``k8s.spec``) from the version's typed fields."""
@@ -419,7 +440,7 @@ class EyrieDeployment(models.Model):
     def _database_users(self):
         """PGO's ``spec.users`` of a database deployment: one user per deployment that uses it,
         named by its short name, owning its database."""
-        apps = self.sudo().with_context(active_test=False).database_user_ids.sorted("id")
+        apps = self.sudo().database_user_ids.filtered(lambda app: app.state != lifecycle.DROP).sorted("id")
         return [{"name": app.slug, "databases": [app.db_name or app.slug]} for app in apps]
 
     # ------------------------------------------------------------------
@@ -458,6 +479,21 @@ class EyrieDeployment(models.Model):
                     run=failed[0].display_name, step=failed[0].failed_step_id.name or "?",
                 )
             reasons["blocked"] = blocking
+            users = deployment.sudo().database_user_ids.filtered(
+                lambda app: app.state not in (lifecycle.DRAFT, lifecycle.DROP))
+            if users and not reasons["drop"]:
+                reasons["drop"] = self.env._(
+                    "%(name)s is the database of %(users)s: drop them (or give them another database) first.",
+                    name=deployment.display_name, users=", ".join(users.mapped("name")),
+                )
+            # A move whose book cannot build its objects is refused before it starts (see _build_error).
+            build_error = None
+            for key, target in lifecycle.ACTION_TARGETS.items():
+                if reasons[key] or not deployment.group_id[f"deployment_{lifecycle.ACTIONS[target]}_book_id"]:
+                    continue
+                if build_error is None:
+                    build_error = deployment._build_error(deployment.current_version_id)
+                reasons[key] = build_error
             for key in lifecycle.ACTION_TARGETS:
                 if not reasons[key] and (active or (failed and key != "drop")):
                     reasons[key] = blocking

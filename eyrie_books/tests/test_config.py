@@ -87,6 +87,11 @@ class TestTypeConfiguration(BooksCase):
         for deployment, field, problem in cases:
             with self.subTest(field=field):
                 versions = deployment.version_ids
+                # The button is disabled, saying why (backend, portal, get_available_actions).
+                actions = {action["action"]: action for action in deployment.get_available_actions()[0]["actions"]}
+                self.assertFalse(actions["initialize"]["available"])
+                self.assertIn(f"fix its field “{field}”", actions["initialize"]["reason"])
+                self.assertFalse(deployment.can_initialize)
                 with self.assertRaisesRegex(UserError, f"fix its field “{field}”.*{problem}"):
                     deployment.action_initialize()
                 self.assertEqual((deployment.state, deployment.job_ids, deployment.version_ids),
@@ -96,6 +101,35 @@ class TestTypeConfiguration(BooksCase):
         # The explicit unsafe (dev only) choice lets a single node run.
         single = self.make_deployment(name="single", kind="pxc", pxc_size=1, haproxy_size=1, pxc_unsafe=True)
         self.run_all(single)
+
+    def test_apps_run_only_where_their_database_runs(self):
+        database = self.make_deployment(name="placed db", kind="pgo")
+        with self.assertRaisesRegex(ValidationError, "where its database placed db does not"):
+            self.make_deployment(name="elsewhere", kind="odoo", database_id=database.id,
+                                 cluster_ids=[Command.set((self.cluster | self.cluster2).ids)])
+        app = self.make_deployment(name="placed app", kind="odoo", database_id=database.id)
+        with self.assertRaisesRegex(ValidationError, "placed app runs on Test cluster"):
+            database.cluster_ids = [Command.set(self.cluster2.ids)]
+        self.assertEqual(database.cluster_ids, self.cluster)
+        self.assertEqual(app.database_id, database)
+
+    def test_a_used_database_is_dropped_only_after_its_users(self):
+        database = self.make_deployment(name="used db", kind="pgo")
+        app = self.make_deployment(name="user app", kind="odoo", database_id=database.id)
+        for deployment in (database, app):
+            deployment.action_initialize()
+            self.run_queue()
+        with self.assertRaisesRegex(UserError, "used db is the database of user app: drop them"):
+            database.action_drop()
+        self.assertEqual((database.state, len(database.job_ids)), ("initialize", 1))
+        self.assertEqual(database._k8s_spec(self.cluster).setting("users"),
+                         [{"name": app.slug, "databases": [app.slug]}])
+        app.action_drop()
+        self.run_queue()
+        self.assertEqual(database._k8s_spec(self.cluster).setting("users"), [])
+        database.action_drop()
+        self.run_queue()
+        self.assertRunDone(database, "drop")
 
     @users("eyrie_user")
     def test_the_database_password_is_written_never_read_back(self):
