@@ -72,7 +72,7 @@ parameters = st.one_of(
 )
 line_texts = st.one_of(
     st.lists(st.sampled_from(["LOG_LEVEL=info", "A=b=c", "limit_time_cpu = 600", "workers = 3", "", " x "])
-             | st.lists(st.text(XML_TEXT, max_size=12), max_size=4), max_size=4).map("\n".join),
+             | st.text(XML_TEXT, max_size=12), max_size=4).map("\n".join),
     st.text(XML_TEXT, max_size=40),
 )
 
