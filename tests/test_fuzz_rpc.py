@@ -70,12 +70,10 @@ parameters = st.one_of(
     st.text(XML_TEXT, max_size=40),
     st.sampled_from(["", "NaN", '{"timeout": Infinity}', "[" * 5000 + "]" * 5000, '{"poll": 0}']),
 )
-settings_texts = st.one_of(
-    st.dictionaries(st.sampled_from(["db_secret", "size", "instances", "users", "x"]), json_values, max_size=3)
-    .map(json.dumps),
-    json_values.map(json.dumps),
+line_texts = st.one_of(
+    st.lists(st.sampled_from(["LOG_LEVEL=info", "A=b=c", "limit_time_cpu = 600", "workers = 3", "", " x "])
+             | st.text(XML_TEXT, max_size=12), max_size=4).map("\n".join),
     st.text(XML_TEXT, max_size=40),
-    st.sampled_from(["", "[" * 5000 + "]" * 5000, "NaN"]),
 )
 
 
@@ -232,11 +230,14 @@ def test_git_refs(rpc, sandbox, field, ref):
 
 
 @RPC_FUZZ
-@given(text=settings_texts)
-def test_settings(rpc, sandbox, text):
-    stored = write_and_read_back(rpc, "eyrie.deployment", sandbox["deployment"], "settings", text)
+@given(field=st.sampled_from(["env_vars", "odoo_options"]), text=line_texts)
+def test_typed_lines(rpc, sandbox, field, text):
+    """Environment variables and odoo.conf options are stored only as lines the runs can read."""
+    stored = write_and_read_back(rpc, "eyrie.deployment", sandbox["deployment"], field, text)
+    pattern = r"[-._a-zA-Z][-._a-zA-Z0-9]*=.*" if field == "env_vars" else r"[a-z_][a-z0-9_]*\s*=.*"
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
     if stored:
-        assert isinstance(json.loads(text or "{}"), dict)
+        assert all(re.fullmatch(pattern, line) for line in lines)
 
 
 # ----------------------------------------------------------------------

@@ -89,16 +89,27 @@ def test_an_edit_during_a_run_waits_for_the_next_run(rpc, mock):
     assert deployment in rpc("eyrie.deployment", "search", [("pending_changes", "=", True)])
 
 
-def test_a_failed_initialize_holds_deploy_back(rpc, json2):  # noqa: F811 (json2 is a fixture)
-    group = group_of_type(rpc, "odoo")
-    scope = rpc("eyrie.scope", "search", [("allow_drop", "=", True)], limit=1)[0]
+FORBIDDEN = {"kind": "Status", "reason": "Forbidden", "message": "namespaces is forbidden", "code": 403}
 
+
+def test_a_move_that_cannot_build_is_refused_before_the_state_changes(rpc):
+    """An Odoo deployment without a database: Initialize is refused naming the field, nothing is queued."""
+    deployment = rpc("eyrie.deployment", "create", {
+        "name": unique("nodb"), "group_id": group_of_type(rpc, "odoo"), "image": "ghcr.io/acme/shop:1.0",
+        "scope_id": rpc("eyrie.scope", "search", [("allow_drop", "=", True)], limit=1)[0],
+        "cluster_ids": [(6, 0, dry_run_cluster(rpc))],
+    })
+    with pytest.raises(xmlrpc.client.Fault, match=r"fix its field “Database”"):
+        rpc("eyrie.deployment", "action_initialize", [deployment])
+    assert rpc("eyrie.deployment", "read", [deployment], ["state", "job_ids"])[0] == {
+        "id": deployment, "state": "draft", "job_ids": []}
+
+
+def test_a_failed_initialize_holds_deploy_back(rpc, json2, mock):  # noqa: F811 (json2 is a fixture)
     def failing(name):
-        """An Odoo deployment without its database secret: its Initialize fails at the first step."""
-        deployment = rpc("eyrie.deployment", "create", {
-            "name": unique(name), "group_id": group, "scope_id": scope, "image": "ghcr.io/acme/shop:1.0",
-            "cluster_ids": [(6, 0, dry_run_cluster(rpc))], "settings": "{}",
-        })
+        """A deployment whose Initialize fails for good at its first step: the API server forbids its namespace."""
+        deployment = kmock_deployment(rpc, mock, unique(name), initialize=False)
+        mock.refuse("POST", "/api/v1/namespaces", 403, FORBIDDEN)
         rpc("eyrie.deployment", "action_initialize", [deployment])
         assert settle(rpc, deployment) == "failed"
         return deployment
@@ -113,8 +124,9 @@ def test_a_failed_initialize_holds_deploy_back(rpc, json2):  # noqa: F811 (json2
     assert rpc("eyrie.deployment", "read", [deployment], ["state"])[0]["state"] == "initialize"
 
     # Resume and Retry run the run's own version again: it fails again, the fix waits for a new run.
-    rpc("eyrie.deployment", "write", [deployment], {"settings": '{"db_secret": "shop-pguser-odoo"}'})
+    rpc("eyrie.deployment", "write", [deployment], {"image": "nginx:1.28"})
     for action in ("action_resume", "action_retry"):
+        mock.refuse("POST", "/api/v1/namespaces", 403, FORBIDDEN)
         rpc("eyrie.deployment", action, [deployment])
         assert settle(rpc, deployment) == "failed"
     # Cancel (over JSON-2): nothing was initialized, the deployment is back in Draft.
@@ -125,5 +137,9 @@ def test_a_failed_initialize_holds_deploy_back(rpc, json2):  # noqa: F811 (json2
     rpc("eyrie.deployment", "action_initialize", [deployment])
     assert settle(rpc, deployment) == "done"
     rpc("eyrie.deployment", "action_deploy", [deployment])
+    [job] = rpc("eyrie.job", "search", [("deployment_id", "=", deployment), ("action", "=", "deploy")])
+    rpc.wait(lambda: any(s["kind"] == "wait_ready" and s["state"] == "running" for s in steps_of(rpc, job)),
+             what="the wait step")
+    mock.set_status(workload_of(rpc, deployment), READY)
     assert settle(rpc, deployment) == "done"
     assert rpc("eyrie.deployment", "read", [deployment], ["state"])[0]["state"] == "deploy"

@@ -52,12 +52,23 @@ def group_of_type(call, kind):
     return ids[0]
 
 
+def database_of(call, group):
+    """A PostgreSQL deployment of the project of ``group`` (an Odoo deployment's database)."""
+    [project] = call("eyrie.deployment.group", "read", [group], ["project_id"])
+    ids = call("eyrie.deployment", "search", [("type", "=", "pgo"), ("project_id", "=", project["project_id"][0])],
+               limit=1)
+    assert ids, "the demo data has no PostgreSQL deployment next to its Odoo group"
+    return ids[0]
+
+
 def test_xmlrpc_lifecycle(rpc):
     group = group_of_type(rpc, "odoo")
     scope = rpc("eyrie.scope", "search", [("allow_drop", "=", True)], limit=1)[0]
+    database = database_of(rpc, group)
+    clusters = rpc("eyrie.deployment", "read", [database], ["cluster_ids"])[0]["cluster_ids"]  # runs where it does
     deployment = rpc("eyrie.deployment", "create", {
-        "name": "rpc-shop", "group_id": group, "scope_id": scope, "cluster_ids": [(6, 0, dry_run_cluster(rpc))],
-        "image": "ghcr.io/acme/shop:1.0", "branch": "main", "settings": '{"db_secret": "shop-pguser-odoo"}',
+        "name": "rpc-shop", "group_id": group, "scope_id": scope, "cluster_ids": [(6, 0, clusters)],
+        "image": "ghcr.io/acme/shop:1.0", "branch": "main", "database_id": database,
     })
     rpc("eyrie.deployment", "write", [deployment], {"image": "ghcr.io/acme/shop:1.1"})
     rpc("eyrie.deployment", "action_initialize", [deployment])

@@ -240,10 +240,11 @@ class EyrieDeployment(models.Model):
         return [name for name, field in self._fields.items() if getattr(field, "versioned", False)]
 
     def _version_values(self, record):
-        """The versioned fields of a deployment or a version, comparable with ==."""
+        """The versioned fields of a deployment or a version, comparable with ==. Read in sudo:
+        a versioned credential (a field only the system reads) is compared, never shown."""
         values = {}
         for name in self._versioned_fields():
-            value = record[name]
+            value = record.sudo()[name]
             if isinstance(value, models.BaseModel):
                 value = tuple(sorted(value.ids))
             values[name] = value or False
@@ -259,6 +260,9 @@ class EyrieDeployment(models.Model):
         for name in self._versioned_fields():
             if old_values[name] == new_values[name]:
                 continue
+            if self._fields[name].groups:
+                lines.append(self.env._("%(field)s: changed", field=self._fields[name].string))
+                continue
             before, after = previous[name], self[name]
             if isinstance(after, models.BaseModel):
                 before = ", ".join(before.mapped("display_name"))
@@ -273,7 +277,7 @@ class EyrieDeployment(models.Model):
             current = deployment.current_version_id
             if current and self._version_values(current) == self._version_values(deployment):
                 continue
-            vals = deployment._convert_to_write({name: deployment[name] for name in self._versioned_fields()})
+            vals = deployment._convert_to_write({name: deployment.sudo()[name] for name in self._versioned_fields()})
             vals.update(
                 deployment_id=deployment.id,
                 number=(current.number or 0) + 1,

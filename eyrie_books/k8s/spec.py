@@ -14,7 +14,8 @@ every one is optional unless said otherwise:
   ``db_host`` + ``db_user`` + ``db_password_secret`` (a Secret with key
   ``password``) and optional ``db_port``: one of the two is required;
   ``db_name`` (defaults to the secret's ``dbname``, or the deployment name);
-  ``workers`` (default 2); ``fs_group`` (default 101, the uid/gid of the
+  ``workers`` (default 2); ``options`` (extra ``odoo.conf`` options, text by
+  text; Eyrie's own keep their values); ``fs_group`` (default 101, the uid/gid of the
   official Odoo image).
 * ``pgo``: ``postgres_version`` (one of ``PGO_POSTGRES_VERSIONS``, default
   ``PGO_DEFAULT_POSTGRES_VERSION``), ``instances`` (default 1),
@@ -52,6 +53,7 @@ NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?\Z")
+_OPTION_KEY = re.compile(r"^[a-z_][a-z0-9_]*\Z")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
 # What a commit ref may be in the fetch script's environment: a commit id, a tag or a branch name
 # (git check-ref-format's characters, no spaces or control characters).
@@ -222,6 +224,12 @@ class DeploymentSpec:
     def _validate_odoo(self) -> None:
         # The Ingress sends /websocket to the gevent port, which only workers >= 1 open.
         check_integer("settings.workers", self.setting("workers", 2), 1)
+        options = self.setting("options") or {}
+        if not isinstance(options, Mapping) or not all(
+            isinstance(key, str) and _OPTION_KEY.match(key) and isinstance(value, str) and "\n" not in value
+            for key, value in options.items()
+        ):
+            raise InvalidSpec("settings.options", "must map odoo.conf option names to one-line text values")
         explicit = ("db_host", "db_user", "db_password_secret")
         if self.setting("db_secret"):
             check_dns_subdomain("settings.db_secret", self.setting("db_secret"))

@@ -1,4 +1,4 @@
-import json
+import re
 from collections import defaultdict
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -10,11 +10,48 @@ from odoo.addons.eyrie.models.eyrie_deployment import SOURCE_TYPES
 from odoo.addons.eyrie.naming import DNS_LABEL_MAX
 
 from .. import runs
-from ..k8s import DeploymentSpec, Source
+from ..k8s import DeploymentSpec, Source, builders, operators
+from ..k8s.builders import pgo
+from ..k8s.errors import InvalidSpec
 from ..k8s.spec import DEFAULT_GIT_IMAGE, NAME_SUFFIXES
 
 # The run status a deployment shows when its clusters' latest runs differ: the most pressing.
 RUN_STATE_PRIORITY = (runs.RUNNING, runs.QUEUED, runs.FAILED, runs.DONE, runs.CANCELLED)
+
+
+USER = "eyrie.group_eyrie_user"
+_ENV_LINE = re.compile(r"^([-._a-zA-Z][-._a-zA-Z0-9]*)=(.*)\Z")
+_OPTION_LINE = re.compile(r"^([a-z_][a-z0-9_]*)\s*=\s*(.*?)\s*\Z")
+# odoo.conf options that Eyrie writes itself (or that would reach the database another way).
+OWN_OPTIONS = frozenset({
+    "data_dir", "proxy_mode", "list_db", "workers", "gevent_port", "db_host", "db_port", "db_user",
+    "db_password", "db_name", "dbfilter", "addons_path", "http_port",
+})
+# The settings key of the Kubernetes layer that each field fills (to name the field to fix).
+SETTING_FIELDS = {
+    "db_secret": "database_id", "db_host": "db_host", "db_user": "db_user", "db_port": "db_port",
+    "db_password_secret": "new_db_password", "db_name": "db_name", "workers": "workers",
+    "options": "odoo_options", "postgres_version": "postgres_version", "instances": "instances",
+    "backup_size": "backup_size", "users": "database_user_ids", "cr_version": "pxc_cr_version",
+    "size": "pxc_size", "haproxy": "haproxy_enabled", "haproxy_size": "haproxy_size",
+    "haproxy_image": "haproxy_image", "unsafe": "pxc_unsafe",
+}
+SPEC_FIELDS = {"storage_size": "storage_size", "port": "port", "env": "env_vars", "image": "image",
+               "replicas": "replicas", "name": "slug", "namespace": "slug"}
+
+
+def parse_lines(text, pattern):
+    """{key: value} of the non-blank lines of ``text``; raises ValueError naming the first line
+    that ``pattern`` (two groups: key, value) does not match."""
+    values = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        match = pattern.match(line.strip())
+        if not match:
+            raise ValueError(line.strip())
+        values[match[1]] = match[2]
+    return values
 
 
 class EyrieDeployment(models.Model):
@@ -33,9 +70,57 @@ class EyrieDeployment(models.Model):
              "the app runs its image alone). Odoo deployments find it on their addons path.",
     )
     storage_size = fields.Char(default="1Gi", versioned=True, help="Volume size, e.g. 10Gi.")
-    settings = fields.Text(
-        default="{}", versioned=True,
-        help="Type-specific settings as a JSON object, e.g. {\"db_secret\": \"shop-db-pguser-odoo\"} for Odoo.",
+    # odoo: its database, a PGO deployment of the same project or an external PostgreSQL.
+    database_id = fields.Many2one(
+        "eyrie.deployment", ondelete="restrict", index="btree_not_null", versioned=True,
+        domain="[('type', '=', 'pgo'), ('project_id', '=', project_id)]",
+        help="A PostgreSQL deployment of the same project; leave empty to use an external database.",
+    )
+    db_host = fields.Char(string="Database Host", versioned=True, help="External PostgreSQL host.")
+    db_port = fields.Integer(string="Database Port", default=5432, versioned=True)
+    db_user = fields.Char(string="Database User", versioned=True)
+    # A credential: only the system reads it (runs, in sudo); users type it through new_db_password.
+    db_password = fields.Char(
+        string="Stored Database Password", groups="base.group_system", copy=False, prefetch=False, versioned=True,
+    )
+    new_db_password = fields.Char(
+        string="Database Password", compute="_compute_new_db_password", inverse="_inverse_new_db_password",
+        groups=USER, help="Written here, never shown back.",
+    )
+    db_name = fields.Char(string="Database Name", versioned=True, help="Default: the deployment's short name.")
+    workers = fields.Integer(default=2, versioned=True, help="Odoo worker processes (at least 1).")
+    odoo_options = fields.Text(
+        string="Extra odoo.conf Options", versioned=True,
+        help="One option per line, as in odoo.conf: key = value.",
+    )
+    # pgo
+    postgres_version = fields.Selection(
+        [(str(version), str(version)) for version in operators.PGO_POSTGRES_VERSIONS],
+        string="PostgreSQL Version", default=str(operators.PGO_DEFAULT_POSTGRES_VERSION), versioned=True,
+    )
+    instances = fields.Integer(default=1, versioned=True, help="PostgreSQL instances (a primary and replicas).")
+    backup_size = fields.Char(
+        versioned=True, help="Backup repository volume size, e.g. 10Gi (default: the storage size).",
+    )
+    database_user_ids = fields.One2many("eyrie.deployment", "database_id", string="Served Deployments")
+    # pxc
+    pxc_cr_version = fields.Char(
+        string="Operator CR Version", default=operators.PXC_CR_VERSION, versioned=True,
+        help="The Percona operator release the cluster is written for, e.g. 1.19.0.",
+    )
+    pxc_size = fields.Integer(string="PXC Size", default=3, versioned=True, help="MySQL nodes: odd, 3 to 5.")
+    haproxy_enabled = fields.Boolean(string="HAProxy", default=True, versioned=True)
+    haproxy_size = fields.Integer(string="HAProxy Size", default=3, versioned=True, help="At least 2.")
+    haproxy_image = fields.Char(
+        string="HAProxy Image", versioned=True, help=f"Default: the operator release's, {operators.PXC_HAPROXY_IMAGE}.",
+    )
+    pxc_unsafe = fields.Boolean(
+        string="Unsafe (dev only)", versioned=True,
+        help="Allows any size from 1 through the operator's unsafeFlags: never in production.",
+    )
+    # none
+    env_vars = fields.Text(
+        string="Environment Variables", versioned=True, help="One variable per line: NAME=value.",
     )
     job_ids = fields.One2many("eyrie.job", "deployment_id", string="Runs")
     running_job_count = fields.Integer(compute="_compute_run_status", string="Running Jobs")
@@ -136,17 +221,70 @@ class EyrieDeployment(models.Model):
         )
         return [("id", "in" if (operator == "=") == value else "not in", pending)]
 
-    @api.constrains("settings")
-    def _check_settings(self):
+    def _compute_new_db_password(self):
+        self.new_db_password = False
+
+    def _inverse_new_db_password(self):
+        for deployment in self.filtered("new_db_password"):
+            deployment.sudo().db_password = deployment.new_db_password
+
+    @api.constrains("database_id", "project_id")
+    def _check_database(self):
+        for deployment in self.filtered("database_id"):
+            database = deployment.database_id.sudo()
+            if database.type != "pgo" or database.project_id != deployment.project_id:
+                raise ValidationError(self.env._(
+                    "The database of %(name)s must be a PostgreSQL deployment of its project %(project)s.",
+                    name=deployment.name, project=deployment.project_id.name,
+                ))
+
+    @api.constrains("workers", "instances", "pxc_size", "haproxy_size", "db_port")
+    def _check_numbers(self):
+        limits = {"workers": (1, 1024), "instances": (1, 64), "pxc_size": (1, 64), "haproxy_size": (1, 64),
+                  "db_port": (1, 65535)}
+        for deployment in self:
+            for name, (low, high) in limits.items():
+                if not low <= deployment[name] <= high:
+                    raise ValidationError(self.env._(
+                        "%(field)s must be from %(low)s to %(high)s.",
+                        field=self._fields[name].string, low=low, high=high,
+                    ))
+
+    @api.constrains("database_id", "cluster_ids")
+    def _check_database_clusters(self):
+        """An app runs only where its database runs (the operator's Secret is read there)."""
+        for deployment in self:
+            for app in deployment.sudo().database_user_ids | deployment.filtered("database_id"):
+                missing = app.cluster_ids - app.database_id.cluster_ids
+                if missing:
+                    raise ValidationError(self.env._(
+                        "%(app)s runs on %(clusters)s, where its database %(database)s does not: put the "
+                        "database there too, or the app on the database's clusters.",
+                        app=app.name, clusters=", ".join(missing.mapped("name")), database=app.database_id.name,
+                    ))
+
+    @api.constrains("env_vars", "odoo_options")
+    def _check_lines(self):
         for deployment in self:
             try:
-                value = json.loads(deployment.settings or "{}")
+                parse_lines(deployment.env_vars, _ENV_LINE)
             except ValueError as error:
-                raise ValidationError(self.env._("Settings are not valid JSON: %(error)s", error=str(error))) from None
-            except RecursionError:  # json gives up on deep nesting with this, not a ValueError
-                raise ValidationError(self.env._("Settings are not valid JSON: nested too deeply.")) from None
-            if not isinstance(value, dict):
-                raise ValidationError(self.env._("Settings must be a JSON object ({…})."))
+                raise ValidationError(self.env._(
+                    "Environment Variables: “%(line)s” is not NAME=value (a name of letters, digits, '_', '-' "
+                    "and '.', not starting with a digit).", line=str(error),
+                )) from None
+            try:
+                options = parse_lines(deployment.odoo_options, _OPTION_LINE)
+            except ValueError as error:
+                raise ValidationError(self.env._(
+                    "Extra odoo.conf Options: “%(line)s” is not “key = value”.", line=str(error),
+                )) from None
+            own = sorted(OWN_OPTIONS.intersection(options))
+            if own:
+                raise ValidationError(self.env._(
+                    "Extra odoo.conf Options: %(options)s set by Eyrie itself (see the deployment's other fields).",
+                    options=", ".join(own),
+                ))
 
     # ------------------------------------------------------------------
     # Runs
@@ -166,6 +304,7 @@ class EyrieDeployment(models.Model):
             version = deployment.current_version_id
             if not version.cluster_ids:
                 raise UserError(self.env._("%(name)s has no cluster to run on.", name=deployment.display_name))
+            deployment._check_buildable(version)
             # A Drop supersedes failed runs (the only move they allow): they can no longer be resumed.
             deployment.job_ids.filtered(lambda job: job.state == runs.FAILED)._cancel_run()
             # Runs are written by the engine only: users read them, and act through the buttons.
@@ -238,7 +377,8 @@ class EyrieDeployment(models.Model):
             storage_class=cluster.storage_class or "",
             storage_size=version.storage_size or "1Gi",
             port=version.port or None,
-            settings=json.loads(version.settings or "{}"),
+            env=parse_lines(version.env_vars, _ENV_LINE) if self.type == "none" else None,
+            settings=self._k8s_settings(version),
             source=self._k8s_source(cluster, version),
         )
 
@@ -254,6 +394,74 @@ class EyrieDeployment(models.Model):
             username=remote.username, token=remote.token, ssh_key=remote.ssh_key, known_hosts=remote.known_hosts,
             image=cluster.git_image or DEFAULT_GIT_IMAGE, path=path or "",
         )
+
+    def _check_buildable(self, version):
+        """Refuse (before anything is queued: the caller's state change rolls back) a version whose
+        objects cannot be built on one of its clusters."""
+        error = self._build_error(version)
+        if error:
+            raise UserError(error)
+
+    def _build_error(self, version):
+        """Why the objects of ``version`` cannot be built on one of its clusters, naming the field
+        to fix; False if they can."""
+        for cluster in version.cluster_ids:
+            try:
+                builders.objects_for(self._k8s_spec(cluster, version))
+            except InvalidSpec as error:
+                key = error.field.removeprefix("settings.")
+                name = SETTING_FIELDS.get(key) or SPEC_FIELDS.get(key)
+                if key == "settings":  # odoo without a database: the one missing choice
+                    name = "database_id"
+                return self.env._(
+                    "%(name)s cannot run on %(cluster)s: fix its field “%(field)s”. %(problem)s",
+                    name=self.display_name, cluster=cluster.name,
+                    field=self._fields[name].string if name else key, problem=str(error),
+                )
+        return False
+
+    def _k8s_settings(self, version):
+        """The ``settings`` of the Kubernetes layer (see ``k8s.spec``) from the version's typed fields."""
+        if self.type == "odoo":
+            settings = {"workers": version.workers, "options": parse_lines(version.odoo_options, _OPTION_LINE)}
+            if version.db_name:
+                settings["db_name"] = version.db_name
+            database = version.database_id.sudo()
+            if database:
+                # The operator's Secret for this deployment's user (see _database_users).
+                cluster = operators.short_name(database.slug, operators.PGO_CLUSTER_NAME_MAX)
+                settings["db_secret"] = pgo.user_secret_name(cluster, self.slug)
+            elif version.db_host:
+                settings.update(
+                    db_host=version.db_host, db_port=version.db_port or 5432, db_user=version.db_user or "",
+                    db_password_secret=f"{self.slug}-database",
+                )
+            return settings
+        if self.type == "pgo":
+            settings = {
+                "postgres_version": int(version.postgres_version or operators.PGO_DEFAULT_POSTGRES_VERSION),
+                "instances": version.instances,
+                "users": self._database_users(),
+            }
+            if version.backup_size:
+                settings["backup_size"] = version.backup_size
+            return settings
+        if self.type == "pxc":
+            settings = {
+                "cr_version": version.pxc_cr_version or operators.PXC_CR_VERSION, "size": version.pxc_size,
+                "haproxy": version.haproxy_enabled, "haproxy_size": version.haproxy_size,
+                "unsafe": version.pxc_unsafe,
+            }
+            if version.haproxy_image:
+                settings["haproxy_image"] = version.haproxy_image
+            return settings
+        return {}
+
+    def _database_users(self):
+        """PGO's ``spec.users`` of a database deployment: one user per deployment that uses it,
+        named by its short name, owning its database."""
+        apps = self.sudo().database_user_ids.filtered(lambda app: app.state != lifecycle.DROP).sorted("id")
+        return [{"name": app.slug, "databases": [app.db_name or app.slug]} for app in apps]
 
     # ------------------------------------------------------------------
     # Available actions: what the runs add
@@ -291,6 +499,21 @@ class EyrieDeployment(models.Model):
                     run=failed[0].display_name, step=failed[0].failed_step_id.name or "?",
                 )
             reasons["blocked"] = blocking
+            users = deployment.sudo().database_user_ids.filtered(
+                lambda app: app.state not in (lifecycle.DRAFT, lifecycle.DROP))
+            if users and not reasons["drop"]:
+                reasons["drop"] = self.env._(
+                    "%(name)s is the database of %(users)s: drop them (or give them another database) first.",
+                    name=deployment.display_name, users=", ".join(users.mapped("name")),
+                )
+            # A move whose book cannot build its objects is refused before it starts (see _build_error).
+            build_error = None
+            for key, target in lifecycle.ACTION_TARGETS.items():
+                if reasons[key] or not deployment.group_id[f"deployment_{lifecycle.ACTIONS[target]}_book_id"]:
+                    continue
+                if build_error is None:
+                    build_error = deployment._build_error(deployment.current_version_id)
+                reasons[key] = build_error
             for key in lifecycle.ACTION_TARGETS:
                 if not reasons[key] and (active or (failed and key != "drop")):
                     reasons[key] = blocking

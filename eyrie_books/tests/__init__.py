@@ -7,3 +7,4 @@ from . import test_notify
 from . import test_secrets
 from . import test_push
 from . import test_waits
+from . import test_config

@@ -1,5 +1,4 @@
 import contextlib
-import json
 import threading
 import time
 
@@ -8,13 +7,6 @@ from odoo import SUPERUSER_ID, api
 from odoo.addons.eyrie.tests.common import EyrieCase
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
-
-SETTINGS = {
-    "odoo": {"db_secret": "shop-db-pguser-odoo"},
-    "pgo": {"postgres_version": 16},
-    "pxc": {"cr_version": "1.15.0", "haproxy_image": "percona/haproxy:2.8.5"},
-    "none": {},
-}
 
 
 class BooksCase(EyrieCase):
@@ -30,10 +22,17 @@ class BooksCase(EyrieCase):
 
     @classmethod
     def make_deployment(cls, name="web", kind="odoo", **vals):
-        vals.setdefault("settings", json.dumps(SETTINGS[kind]))
+        if kind == "odoo" and "database_id" not in vals and "db_host" not in vals:
+            vals["database_id"] = cls.shared_database().id
         if kind == "none":
             vals.setdefault("port", 8080)
         return super().make_deployment(name=name, kind=kind, **vals)
+
+    @classmethod
+    def shared_database(cls):
+        """The PostgreSQL deployment that Odoo deployments of these tests use, made once."""
+        database = cls.env["eyrie.deployment"].search([("slug", "=", "shared-db"), ("project_id", "=", cls.project.id)])
+        return database or super().make_deployment(name="Shared DB", kind="pgo", slug="shared-db")
 
     def run_queue(self, before=None, count=None, limit=100, due=None):
         """Perform pending step jobs, oldest first, until none is left or ``count`` were performed

@@ -1,8 +1,8 @@
-"""Arbitrary kubeconfigs, step parameters and deployment settings through the ORM.
+"""Arbitrary kubeconfigs, step parameters and deployment fields through the ORM.
 
 A cluster's kubeconfig is stored only if a client can be made from it; otherwise the write is
 refused with a ValidationError that does not quote it, and the old kubeconfig stays. Step parameters
-and deployment settings are stored only as JSON objects; and whatever was stored, a dry run of the
+are stored only as JSON objects, deployment fields only as their checks allow; and whatever was stored, a dry run of the
 steps that read it ends *done* or *failed* with a message, never with a Python exception escaping
 the step (which queue_job would record as a traceback).
 """
@@ -18,7 +18,7 @@ from odoo import Command
 from odoo.addons.eyrie.tests.fuzzing import FUZZ, TEXT, attempt, rolled_back
 from odoo.addons.eyrie_books.k8s import InvalidKubeconfig, api_client_from_kubeconfig
 
-from .common import SETTINGS, BooksCase
+from .common import BooksCase
 
 TOKEN = "fuzz-kubeconfig-token-4f9d2c"
 PASSWORD = "fuzz-kubeconfig-password-8e1b7a"
@@ -127,20 +127,22 @@ parameter_texts = st.one_of(
     st.text(TEXT, max_size=60),
 )
 
-# Deployment settings: each type's keys, with their usual values or anything else.
-SETTING_VALUES = {
-    "db_secret": "shop-db-pguser-odoo", "db_host": "pg", "db_user": "odoo", "db_password_secret": "odoo-db",
-    "db_name": "shop", "db_port": 5432, "workers": 2, "fs_group": 101, "instances": 1, "postgres_version": 16,
-    "backup_size": "1Gi", "users": [{"name": "odoo", "databases": ["shop"]}], "size": 3, "haproxy": True,
-    "haproxy_size": 2, "haproxy_image": "percona/haproxy:2.8.5", "cr_version": "1.15.0",
+# Deployment configuration: each type's typed fields, with their usual values or anything else.
+FIELD_VALUES = {
+    "odoo": {"db_name": "shop", "workers": 2, "odoo_options": "limit_time_cpu = 600", "db_host": "pg",
+             "db_port": 5432, "db_user": "odoo"},
+    "pgo": {"instances": 1, "backup_size": "1Gi"},
+    "pxc": {"pxc_cr_version": "1.19.0", "pxc_size": 3, "haproxy_size": 2, "haproxy_enabled": True,
+            "haproxy_image": "percona/haproxy:2.8.5", "pxc_unsafe": False},
+    "none": {"env_vars": "LOG_LEVEL=info", "port": 8080},
 }
-settings_dicts = st.fixed_dictionaries(
-    {}, optional={key: st.one_of(st.just(value), json_values) for key, value in SETTING_VALUES.items()},
-)
-settings_texts = st.one_of(
-    settings_dicts.map(json.dumps), st.sampled_from(["", "[]", "{", "NaN", "[" * 5000 + "]" * 5000]),
-    st.text(TEXT, max_size=40),
-)
+TYPED_VALUE = {int: st.integers(-(2**31), 2**31 - 1), bool: st.booleans(), str: st.text(TEXT, max_size=60)}
+field_changes = st.sampled_from(sorted(FIELD_VALUES)).flatmap(lambda kind: st.tuples(
+    st.just(kind),
+    st.fixed_dictionaries({}, optional={
+        name: st.one_of(st.just(value), TYPED_VALUE[type(value)]) for name, value in FIELD_VALUES[kind].items()
+    }),
+))
 
 
 class TestFuzzBooks(BooksCase):
@@ -148,7 +150,7 @@ class TestFuzzBooks(BooksCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.cluster.sudo().kubeconfig = yaml.safe_dump(kubeconfig_dict())
-        cls.deployments = {kind: cls.make_deployment(name=f"fuzz-{kind}", kind=kind) for kind in SETTINGS}
+        cls.deployments = {kind: cls.make_deployment(name=f"fuzz-{kind}", kind=kind) for kind in FIELD_VALUES}
         cls.book = cls.env["eyrie.book"].create({"name": "Fuzz", "type": "none", "action": "deploy", "step_ids": [
             Command.create({"kind": "wait_ready"}),
         ]})
@@ -217,23 +219,22 @@ class TestFuzzBooks(BooksCase):
             self.run_step(deployment, kind, text)
 
     # ------------------------------------------------------------------
-    # Deployment settings
+    # Deployment configuration
     # ------------------------------------------------------------------
 
     @FUZZ
-    @given(text=settings_texts, kind=st.sampled_from(sorted(SETTINGS)))
-    def test_deployment_settings(self, text, kind):
+    @given(change=field_changes)
+    def test_deployment_fields(self, change):
+        kind, vals = change
         with rolled_back(self.env):
             deployment = self.deployments[kind]
-            old = deployment.settings
-            _result, error = attempt(self, deployment, lambda: deployment.write({"settings": text}))
+            old = deployment.read(list(vals))
+            _result, error = attempt(self, deployment, lambda: deployment.write(vals))
             deployment.invalidate_recordset()
             if error:
-                self.assertEqual(deployment.settings, old, "refused settings were stored")
-                self.assertIn("Settings", str(error))
+                self.assertEqual(deployment.read(list(vals)), old, "a refused change was stored")
                 return
-            self.assertIsInstance(json.loads(text or "{}"), dict)
-            # Every step reads the settings (through the deployment's spec): each survives them.
+            # Every step reads the fields (through the deployment's spec): each survives them.
             for step_kind in ("ensure_secrets", "apply_workload", "wait_ready", "pause", "resume",
                               "apply_network", "delete_resources"):
                 self.run_step(deployment, step_kind, "{}")

@@ -23,13 +23,13 @@ class TestRuns(BooksCase):
                     self.assertEqual(job.step_ids.mapped("name"), job.book_id.step_ids.mapped("name"))
                     self.assertEqual(set(job.step_ids.mapped("attempt")), {1})
 
-    def test_database_types_and_workers_run_without_settings(self):
-        """The Kubernetes layer's defaults run: operator release and images for pxc, PostgreSQL
-        major for pgo, a port-less generic app as a worker; long names fit the operators' limits."""
+    def test_database_types_and_workers_run_with_their_defaults(self):
+        """The fields' defaults run: operator release and images for pxc, PostgreSQL major for pgo,
+        a port-less generic app as a worker; long names fit the operators' limits."""
         for kind, vals in (("pxc", {"image": False}), ("pgo", {"image": False}), ("none", {"port": 0})):
             with self.subTest(kind=kind):
                 deployment = self.make_deployment(
-                    name=f"bare {kind} deployment with a rather long name", kind=kind, settings="{}", **vals)
+                    name=f"bare {kind} deployment with a rather long name", kind=kind, **vals)
                 for method in ACTIONS:
                     getattr(deployment, method)()
                     self.run_queue()
@@ -80,11 +80,18 @@ class TestRuns(BooksCase):
         self.run_queue()
         self.assertRunDone(deployment, "init")
 
-    def test_permanent_failure_then_resume(self):
-        deployment = self.make_deployment(name="nodb", kind="odoo", settings="{}")
+    def failed_init(self, name):
+        """An Initialize run that fails for good at its first step: its pinned version lost its
+        database after it was queued (as when that database is deleted: the version's link is set
+        null), which the check before moving could not see."""
+        deployment = self.make_deployment(name=name, kind="odoo")
         deployment.action_initialize()
+        deployment.job_ids.version_id.sudo().database_id = False
         self.run_queue()
-        job = deployment.job_ids
+        return deployment, deployment.job_ids
+
+    def test_permanent_failure_then_resume(self):
+        deployment, job = self.failed_init("nodb")
         self.assertEqual((job.state, deployment.run_state, deployment.state), ("failed", "failed", "initialize"))
         failed = job.failed_step_id
         self.assertEqual(failed.name, "Create namespace")  # the spec is checked by the first step
@@ -92,7 +99,7 @@ class TestRuns(BooksCase):
         self.assertIn("odoo needs db_secret", deployment.run_error)
         self.assertEqual(job.step_ids.mapped("state"), ["failed", "pending", "pending", "pending"])
         # The fix is a new version, for the next run: resuming re-runs the version this run pinned.
-        deployment.settings = '{"db_secret": "shop-db-pguser-odoo"}'
+        deployment.db_name = "fixed"
         pinned = job.version_id
         self.assertNotEqual(pinned, deployment.current_version_id)
         job.action_resume()
@@ -113,11 +120,8 @@ class TestRuns(BooksCase):
             job.action_resume()
 
     def test_a_failed_run_blocks_the_next_move(self):
-        deployment = self.make_deployment(name="blocked", kind="odoo", settings="{}")
-        deployment.action_initialize()
-        self.run_queue()
-        failed = deployment.job_ids
-        deployment.settings = '{"db_secret": "x-pguser-odoo"}'
+        deployment, failed = self.failed_init("blocked")
+        deployment.db_name = "fixed"
         refused = "failed at the step “Create namespace”: resume it .* retry it .* cancel it"
         with self.assertRaisesRegex(UserError, refused):
             deployment.action_deploy()

@@ -118,13 +118,13 @@ class TestRunsOnKmock(BooksCase):
         image = live["spec"]["template"]["spec"]["containers"][0]["image"]
         return image, live["metadata"]["annotations"]["eyrie.io/version"]
 
-    def test_types_run_without_settings(self):
-        """With no settings and a name longer than the operators allow: the PXC cluster runs the
+    def test_types_run_with_their_defaults(self):
+        """With the fields' defaults and a name longer than the operators allow: the PXC cluster runs the
         operator release's images under a short name, a port-less app runs without a Service."""
         for kind, vals in (("pxc", {"image": False}), ("pgo", {"image": False}), ("none", {"port": 0})):
             with self.subTest(kind=kind):
                 deployment = self.make_deployment(
-                    name=f"k bare {kind} deployment with a rather long name", kind=kind, settings="{}", **vals)
+                    name=f"k bare {kind} deployment with a rather long name", kind=kind, **vals)
                 spec = deployment._k8s_spec(self.cluster)
                 self.initialize_deploy_pause_deploy(deployment)
                 workload = builders.workload(spec)

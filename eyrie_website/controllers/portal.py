@@ -19,6 +19,8 @@ access check. The runs section and the badge are also served alone (``…/runs``
 for the page to reload them when the bus announces a change (see ``models/ir_websocket.py``).
 """
 
+import re
+
 from psycopg2 import IntegrityError
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -51,6 +53,17 @@ ACTIONS = {
 EDIT_FIELDS = ("image", "branch", "commit_ref")
 # The New Deployment form's single-valued fields (it also has the cluster checkboxes).
 NEW_FIELDS = ("name", "scope_id", "repository_id", "branch", "image")
+# The type configuration both forms offer (fields of eyrie.deployment), by deployment type.
+TYPE_FIELDS = {
+    "odoo": ("database_id", "db_host", "db_port", "db_user", "new_db_password", "db_name", "workers", "odoo_options"),
+    "pgo": ("postgres_version", "instances", "backup_size"),
+    "pxc": ("pxc_cr_version", "pxc_size", "haproxy_enabled", "haproxy_size", "haproxy_image", "pxc_unsafe"),
+    "none": ("port", "env_vars"),
+}
+# Credentials: written when typed, never shown back (not even the refused input).
+WRITE_ONLY_FIELDS = ("new_db_password",)
+# Whole numbers a form may leave empty: none (a worker, for the port) rather than the default.
+OPTIONAL_NUMBERS = ("port",)
 # PostgreSQL's integer ids stop here; a longer number in a URL names nothing.
 MAX_ID = 2**31 - 1
 
@@ -152,14 +165,16 @@ class EyriePortal(CustomerPortal):
     def eyrie_deployment_create(self, project, group, **post):
         project_sudo, group_sudo = self._eyrie_records(project, group)
         self._eyrie_check_operator(project_sudo)
-        typed = {name: (post.get(name) or "").strip() for name in NEW_FIELDS}
+        typed = self._eyrie_typed(post, NEW_FIELDS, TYPE_FIELDS[group_sudo.type])
         # Checkboxes repeat the name; request params keep only the first value.
         typed["cluster_ids"] = [
             cluster_id for cluster_id in map(to_id, request.httprequest.form.getlist("cluster_ids")) if cluster_id
         ]
 
         def create():
-            values = self._eyrie_new_deployment_values(typed, group_sudo, self._eyrie_choices(project_sudo))
+            choices = self._eyrie_choices(project_sudo)
+            values = self._eyrie_new_deployment_values(typed, group_sudo, choices)
+            values.update(self._eyrie_type_values(typed, group_sudo.type, choices))
             return self._eyrie_actor(request.env["eyrie.deployment"]).create(values)
 
         deployment, error = self._eyrie_apply(create)
@@ -172,11 +187,16 @@ class EyriePortal(CustomerPortal):
         records = self._eyrie_records(project, group, deployment)
         self._eyrie_check_operator(records[0])
         deployment_sudo = records[2]
-        typed = {name: (post.get(name) or "").strip() for name in EDIT_FIELDS}
+        kind = deployment_sudo.type
+        typed = self._eyrie_typed(post, EDIT_FIELDS, TYPE_FIELDS[kind])
         version = deployment_sudo.current_version_id
-        _result, error = self._eyrie_apply(
-            lambda: self._eyrie_actor(deployment_sudo).write({name: value or False for name, value in typed.items()})
-        )
+
+        def edit():
+            values = {name: typed[name] or False for name in EDIT_FIELDS}
+            values.update(self._eyrie_type_values(typed, kind, self._eyrie_choices(records[0])))
+            return self._eyrie_actor(deployment_sudo).write(values)
+
+        _result, error = self._eyrie_apply(edit)
         if error:
             return self._eyrie_render_deployment(*records, form=typed, form_error=error, status=422)
         done = "saved" if deployment_sudo.current_version_id != version else "unchanged"
@@ -243,7 +263,8 @@ class EyriePortal(CustomerPortal):
             "pager": pager,
             "can_operate": can_operate,
             "choices": can_operate and self._eyrie_choices(project_sudo),
-            "form": form or {},
+            "form": form or self._eyrie_form_values(
+                self._eyrie_new_deployment(group_sudo), TYPE_FIELDS[group_sudo.type]),
             "form_error": form_error,
         }, status=status)
 
@@ -262,7 +283,9 @@ class EyriePortal(CustomerPortal):
             **self._eyrie_runs_values(deployment_sudo, can_operate),
             "message": message,
             "error": error,
-            "form": form or {name: deployment_sudo[name] or "" for name in EDIT_FIELDS},
+            "form": form or self._eyrie_form_values(
+                deployment_sudo, (*EDIT_FIELDS, *TYPE_FIELDS[deployment_sudo.type])),
+            "choices": can_operate and self._eyrie_choices(project_sudo),
             "form_error": form_error,
         }, status=status)
 
@@ -399,7 +422,68 @@ class EyriePortal(CustomerPortal):
             "scopes": env["eyrie.scope"].sudo().search([]),
             "clusters": clusters.sudo(),
             "repositories": repositories.sudo(),
+            # A database is a PostgreSQL deployment of the same project (see eyrie.deployment.database_id).
+            "databases": env["eyrie.deployment"].sudo().search(
+                [("project_id", "=", project_sudo.id), ("type", "=", "pgo")], order="name"),
+            "postgres_versions": [key for key, _label in env["eyrie.deployment"]._fields["postgres_version"].selection],
         }
+
+    def _eyrie_new_deployment(self, group_sudo):
+        """A deployment of the group as the New Deployment form starts it: the fields' defaults."""
+        deployments = request.env["eyrie.deployment"].sudo()
+        return deployments.new(deployments.default_get(list(TYPE_FIELDS[group_sudo.type])))
+
+    def _eyrie_typed(self, post, names, type_names):
+        """The form's text as typed: stripped, except credentials (spaces may belong to them). Of the
+        type's fields, only those posted (a checkbox posts a hidden empty value after it): a client
+        that sends fewer changes no other."""
+        return {name: post.get(name) or "" if name in WRITE_ONLY_FIELDS else (post.get(name) or "").strip()
+                for name in (*names, *(name for name in type_names if name in post))}
+
+    def _eyrie_form_values(self, deployment, names):
+        """What a form shows of ``deployment``: text for each field, credentials empty."""
+        values = {}
+        for name in names:
+            value = deployment[name] if name not in WRITE_ONLY_FIELDS else ""
+            if isinstance(value, bool):
+                value = "on" if value else ""
+            values[name] = str(value.id or "") if hasattr(value, "_name") else str(value or "")
+        return values
+
+    def _eyrie_type_values(self, typed, kind, choices):
+        """Values of the type's fields from the form as typed; UserError naming the field for text
+        that is not one (the model checks the rest). Empty numbers keep the current value (the
+        default on creation), a typed credential replaces the stored one, an empty one keeps it."""
+        env = request.env
+        fields = env["eyrie.deployment"]._fields
+        values = {}
+        for name in (name for name in TYPE_FIELDS[kind] if name in typed):
+            field, text = fields[name], typed[name]
+            if field.type == "boolean":
+                values[name] = bool(text)
+            elif name == "database_id":
+                database = choices["databases"].filtered_domain([("id", "=", to_id(text) or 0)])
+                if text and not database:
+                    raise UserError(env._("Choose a database from the list."))
+                values[name] = database.id if database else False
+            elif field.type == "integer":
+                if not text:
+                    if name in OPTIONAL_NUMBERS:
+                        values[name] = 0
+                    continue
+                if not re.fullmatch(r"-?[0-9]{1,9}", text):
+                    raise UserError(env._("%(field)s must be a whole number.", field=field.string))
+                values[name] = int(text)
+            elif field.type == "selection":
+                if text not in dict(field._description_selection(env)):
+                    raise UserError(env._("Choose a %(field)s from the list.", field=field.string))
+                values[name] = text
+            elif name in WRITE_ONLY_FIELDS:
+                if text:
+                    values[name] = text
+            else:
+                values[name] = text or False
+        return values
 
     def _eyrie_new_deployment_values(self, typed, group_sudo, choices):
         """Values to create a deployment from the form as typed; UserError for a choice the form

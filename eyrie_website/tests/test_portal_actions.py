@@ -1,11 +1,24 @@
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from .common import EyriePortalCase
+from .common import NO_BOOKS, EyriePortalCase
+
+PASSWORD = "portal-typed-password-51c0"
 
 
 @tagged("post_install", "-at_install")
 class TestPortalActions(EyriePortalCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.databases = cls.env["eyrie.deployment.group"].create({
+            "name": "Databases A", "slug": "dbs", "project_id": cls.project.id, "type": "pgo", **NO_BOOKS,
+        })
+        other_databases = cls.env["eyrie.deployment.group"].create({
+            "name": "Databases B", "slug": "dbs", "project_id": cls.other_project.id, "type": "pgo", **NO_BOOKS,
+        })
+        cls.other_database = cls.make_deployment(other_databases, "Secret DB of B", slug="bdb")
+
     def new_deployment(self, **values):
         return {
             "name": "Fresh", "scope_id": str(self.dev.id), "cluster_ids": [str(self.cluster.id)],
@@ -169,6 +182,74 @@ class TestPortalActions(EyriePortalCase):
         self.login(None)
         self.assertToLogin(self.post(f"{self.DEPLOYMENT}/edit", data))
         self.assertEqual(self.deployment.image, "ghcr.io/acme/web:1.0")
+
+    # ------------------------------------------------------------------
+    # Type configuration
+    # ------------------------------------------------------------------
+
+    def test_new_deployment_form_takes_the_type_configuration(self):
+        database = self.make_deployment(self.databases, "Shop DB", slug="shop-db")
+        self.login("ey_operator")
+        page = self.get(self.GROUP)
+        self.assertIn('id="eyrie_new_workers" value="2"', page.text)
+        self.assertIn(f'<option value="{database.id}">Shop DB</option>', page.text)
+        self.assertNotIn(self.other_database.name, page.text)
+        data = self.new_deployment(name="Typed", database_id=str(database.id), workers="4",
+                                   odoo_options="limit_time_cpu = 600")
+        self.assertRedirect(self.post(f"{self.GROUP}/new", data), f"{self.GROUP}/d/typed?done=created")
+        self.assertRecordValues(self.deployments_named("Typed"), [{
+            "database_id": database.id, "workers": 4, "odoo_options": "limit_time_cpu = 600",
+        }])
+
+    def test_refused_type_configuration_keeps_the_form_and_writes_nothing(self):
+        self.login("ey_operator")
+        cases = (
+            ({"workers": "many"}, "Workers must be a whole number."),
+            ({"workers": "0"}, "Workers must be from 1 to 1024."),
+            ({"database_id": str(self.other_database.id)}, "Choose a database from the list."),
+            ({"odoo_options": "workers = 9"}, "set by Eyrie itself"),
+        )
+        for values, reason in cases:
+            with self.subTest(values=values):
+                data = self.new_deployment(name="Typed by hand", db_host="pg.example.com",
+                                           new_db_password=PASSWORD, **values)
+                response = self.post(f"{self.GROUP}/new", data)
+                self.assertEqual(response.status_code, 422)
+                self.assertIn(reason, response.text)
+                self.assertIn('value="pg.example.com"', response.text)
+                self.assertNotIn(PASSWORD, response.text)
+                self.assertFalse(self.deployments_named("Typed by hand"))
+
+    def test_operator_changes_the_type_configuration(self):
+        self.login("ey_operator")
+        data = {"image": "ghcr.io/acme/web:1.0", "branch": "main", "commit_ref": "", "db_host": "pg.example.com",
+                "db_user": "shop", "new_db_password": PASSWORD, "workers": "3"}
+        self.assertRedirect(self.post(f"{self.DEPLOYMENT}/edit", data), f"{self.DEPLOYMENT}?done=saved")
+        self.assertRecordValues(self.deployment, [{"db_host": "pg.example.com", "db_user": "shop", "workers": 3}])
+        self.assertEqual(self.deployment.sudo().db_password, PASSWORD)
+        changes = self.deployment.current_version_id.changes
+        self.assertIn("Stored Database Password: changed", changes)
+        self.assertNotIn(PASSWORD, changes)
+        page = self.get(self.DEPLOYMENT)
+        self.assertIn('value="pg.example.com"', page.text)
+        self.assertNotIn(PASSWORD, page.text)
+        # Left empty, the password stays; a refused edit keeps the input and writes nothing.
+        response = self.post(f"{self.DEPLOYMENT}/edit", {**data, "new_db_password": "", "workers": "-1"})
+        self.assertEqual(response.status_code, 422)
+        self.assertIn('value="-1"', response.text)
+        self.assertEqual((self.deployment.workers, self.deployment.sudo().db_password), (3, PASSWORD))
+
+    def test_a_move_that_cannot_build_is_refused_on_the_page(self):
+        group = self.env["eyrie.deployment.group"].create({
+            "name": "With books", "slug": "books", "project_id": self.project.id, "type": "odoo",
+        })
+        self.make_deployment(group, "No database", slug="nodb")
+        self.login("ey_operator")
+        response = self.post("/_eyrie/p/pa/dg/books/d/nodb/initialize")
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("fix its field “Database”", response.text)
+        deployment = self.deployments_named("No database")
+        self.assertEqual((deployment.state, deployment.job_ids), ("draft", self.env["eyrie.job"]))
 
     # ------------------------------------------------------------------
     # Method and CSRF

@@ -51,6 +51,9 @@ def config_map(spec: DeploymentSpec) -> Obj:
     }
     if spec.source is not None:
         options["addons_path"] = ADDONS_PATH
+    # Extra options never replace Eyrie's own.
+    extra = {key: value for key, value in (spec.setting("options") or {}).items() if key not in options}
+    options.update(extra)
     text = "[options]\n" + "".join(f"{key} = {value}\n" for key, value in options.items())
     return {
         "apiVersion": "v1",

@@ -187,6 +187,15 @@ def test_odoo_config_map() -> None:
     assert "passw" not in text
 
 
+def test_odoo_extra_options_never_replace_eyries() -> None:
+    options = {"limit_time_cpu": "600", "workers": "9", "data_dir": "/tmp"}
+    spec = make_spec("odoo", settings={"db_secret": "db-pguser-odoo", "workers": 4, "options": options})
+    lines = odoo.config_map(spec)["data"]["odoo.conf"].splitlines()
+    assert "limit_time_cpu = 600" in lines
+    assert ("workers = 4", "data_dir = /var/lib/odoo") == (lines[4], lines[1])
+    assert "workers = 9" not in lines and "data_dir = /tmp" not in lines
+
+
 def test_odoo_filestore_claim() -> None:
     claim = odoo.filestore(make_spec("odoo", storage_size="20Gi", storage_class="fast"))
     assert claim["metadata"]["name"] == "web-filestore"

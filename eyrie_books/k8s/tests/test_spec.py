@@ -69,6 +69,8 @@ def test_valid_specs_pass(type_: str) -> None:
         ("odoo", {"settings": {}}, "settings"),
         ("odoo", {"settings": {"db_host": "pg", "db_user": "odoo"}}, "settings"),
         ("odoo", {"settings": {"db_secret": "Bad_Secret"}}, "settings.db_secret"),
+        ("odoo", {"settings": {"db_secret": "db-pguser-odoo", "options": {"Bad Key": "1"}}}, "settings.options"),
+        ("odoo", {"settings": {"db_secret": "db-pguser-odoo", "options": {"a": "1\nb = 2"}}}, "settings.options"),
         ("odoo", {"settings": {"db_host": "pg", "db_user": "odoo", "db_password_secret": "x/y"}},
          "settings.db_password_secret"),
         ("pxc", {"settings": {"cr_version": 1.15}}, "settings.cr_version"),
@@ -136,7 +138,8 @@ _JSON = st.recursive(
     max_leaves=8,
 )
 _SETTING_KEYS = {
-    "odoo": ["db_secret", "db_host", "db_user", "db_password_secret", "db_port", "db_name", "workers", "fs_group"],
+    "odoo": ["db_secret", "db_host", "db_user", "db_password_secret", "db_port", "db_name", "workers", "fs_group",
+             "options"],
     "pgo": ["postgres_version", "instances", "backup_size", "users"],
     "pxc": ["cr_version", "size", "haproxy", "haproxy_size", "haproxy_image", "unsafe"],
     "none": [],
