@@ -233,7 +233,8 @@ class TestRuns(BooksCase):
         """A field declared ``versioned=True`` makes versions, a version keeps it, a run applies it."""
         deployments, versions = self.env["eyrie.deployment"], self.env["eyrie.deployment.version"]
         versioned = deployments._versioned_fields()
-        self.assertLessEqual({"image", "cluster_ids", "replicas", "port", "storage_size", "settings"}, set(versioned))
+        self.assertLessEqual({"image", "cluster_ids", "replicas", "port", "storage_size", "workers", "source_path"},
+                             set(versioned))
         for name in versioned:
             self.assertEqual(versions._fields[name].type, deployments._fields[name].type, name)
         deployment = self.make_deployment(name="scaled", kind="none")
