@@ -29,7 +29,9 @@ class EyrieWebhook(Controller):
         if length is None or length > MAX_BODY:
             _logger.warning("Webhook delivery for repository %s refused: body of %s bytes", repository_id, length)
             return self._answer(413 if length else 411, f"send the body with its length, at most {MAX_BODY} bytes")
-        body = request.httprequest.get_data(cache=False)
+        # Cached: a delivery that meets a concurrent run ending is retried by Odoo after the
+        # serialization failure, and must read the same body again.
+        body = request.httprequest.get_data()
         status, message = repository._receive_delivery(dict(request.httprequest.headers), body)
         return self._answer(status, message)
 
