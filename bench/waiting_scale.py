@@ -13,6 +13,7 @@ the no-op books altogether.
 """
 
 import argparse
+import logging
 import statistics
 import time
 
@@ -111,6 +112,7 @@ def main():
     reg = registry(args.db)
     from odoo.addons.eyrie_books.k8s.tests.kmock_server import RunningCluster  # noqa: PLC0415
 
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # a line per look otherwise
     alone, beside = [], []
     with RunningCluster() as running, server(args.db, "--workers=2", "--max-cron-threads=0") as _base:
         mock = running.cluster

@@ -43,6 +43,8 @@ class StepKind:
     # A dry run of this step needs the deployment's objects to exist already (it reads or
     # changes them rather than creating them).
     acts_on_existing: bool = False
+    # The step waits for its object, looking again until it is ready (see NotReady).
+    waits: bool = False
     types: tuple[str, ...] = ("odoo", "pgo", "pxc", "none")
 
 
@@ -217,9 +219,10 @@ KINDS = {kind.key: kind for kind in (
     StepKind("ensure_secrets", "Ensure secrets and configuration", ensure_secrets),
     StepKind("apply_workload", "Apply workload", apply_workload),
     StepKind("apply_network", "Apply service and ingress", apply_network),
-    StepKind("run_init_job", "Run database init job and wait", run_init_job, types=("odoo",)),
-    StepKind("update_modules", "Update changed modules", update_modules, acts_on_existing=True, types=("odoo",)),
-    StepKind("wait_ready", "Wait until ready", wait_ready, acts_on_existing=True),
+    StepKind("run_init_job", "Run database init job and wait", run_init_job, types=("odoo",), waits=True),
+    StepKind("update_modules", "Update changed modules", update_modules, acts_on_existing=True, types=("odoo",),
+             waits=True),
+    StepKind("wait_ready", "Wait until ready", wait_ready, acts_on_existing=True, waits=True),
     StepKind("pause", "Scale down / pause", pause, acts_on_existing=True),
     StepKind("resume", "Scale up / resume", resume, acts_on_existing=True),
     StepKind("delete_resources", "Delete resources", delete_resources, acts_on_existing=True),

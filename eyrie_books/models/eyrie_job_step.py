@@ -7,12 +7,15 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import runs
 from ..k8s import DryRunKube, KubeError, PermanentError, RetryableError
-from ..steps import NotReady, parse_parameters, run_step
+from ..steps import KINDS, NotReady, parse_parameters, run_step
 
 _logger = logging.getLogger(__name__)
 
 # queue_job states (odoo.addons.queue_job.job) this model follows.
 QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED = "pending", "started", "failed", "cancelled"
+# queue_job's default job priority, and the lower one (a higher number) of waiting steps: a channel
+# runs a job of a waiting step only when no job of a higher priority is due.
+DEFAULT_PRIORITY, WAIT_PRIORITY = 10, 20
 # What a look of a waiting step found, {(database, step id): values}: handed from its execution,
 # which queue_job rolls back, to the write that postpones its queue job (in the same thread, right
 # after: ``_sync_from_queue_job``).
@@ -89,8 +92,11 @@ class EyrieJobStep(models.Model):
         self.write({
             "state": runs.QUEUED, "waiting": False, "wait_since": False, "wait_deadline": False, "wait_phase": False,
         })
+        kind = KINDS.get(self.kind)  # an unknown kind fails when it runs, saying so
         delayed = self.with_delay(
             channel="root.eyrie",
+            # Looks of waiting steps yield to the steps of other runs that have work to do.
+            priority=WAIT_PRIORITY if kind and kind.waits else DEFAULT_PRIORITY,
             max_retries=self.max_retries + 1,
             description=f"{self.job_id.display_name}: {self.name}",
         )._execute()

@@ -41,8 +41,11 @@ class TestWaits(BooksCase):
         self.run_queue()
         deployment.action_deploy()
         self.run_queue(due=self.now)
-        step = deployment.job_ids[0].step_ids.filtered(lambda s: s.kind == "wait_ready")
+        steps = deployment.job_ids[0].step_ids
+        step = steps.filtered(lambda s: s.kind == "wait_ready")
         self.assertEqual((step.state, step.waiting), ("running", True), step.log)
+        # Its looks yield to the steps of runs that have work to do.
+        self.assertGreater(step.queue_job_id.priority, max((steps - step).queue_job_id.mapped("priority")))
         return deployment, step
 
     def minutes_pass(self, minutes=1):
