@@ -5,6 +5,7 @@ import time
 from odoo import SUPERUSER_ID, api
 
 from odoo.addons.eyrie.tests.common import EyrieCase
+from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
 
@@ -27,6 +28,15 @@ class BooksCase(EyrieCase):
         if kind == "none":
             vals.setdefault("port", 8080)
         return super().make_deployment(name=name, kind=kind, **vals)
+
+    @classmethod
+    def kmock_cluster(cls, name, slug, **vals):
+        """A kmock API server for the test class (``cls.mock``) and a cluster record reaching it."""
+        cls.mock = cls.enterClassContext(RunningCluster()).cluster
+        return cls.env["eyrie.cluster"].create({
+            "name": name, "slug": slug, "dry_run": False, "auth_method": "token",
+            "api_server": cls.mock.url, "token": TOKEN, **vals,
+        })
 
     @classmethod
     def shared_database(cls):

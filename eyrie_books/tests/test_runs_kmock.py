@@ -10,7 +10,6 @@ from odoo import fields
 
 from odoo.addons.eyrie.tests.git_server import GitServer
 from odoo.addons.eyrie_books.k8s import api_path, builders, operators, ref
-from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 
 from .common import BooksCase
 
@@ -26,11 +25,7 @@ class TestRunsOnKmock(BooksCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.mock = cls.enterClassContext(RunningCluster()).cluster
-        cls.cluster = cls.env["eyrie.cluster"].create({
-            "name": "kmock", "slug": "kmock", "dry_run": False, "auth_method": "token",
-            "api_server": cls.mock.url, "token": TOKEN, "namespace_prefix": "k-",
-        })
+        cls.cluster = cls.kmock_cluster("kmock", "kmock", namespace_prefix="k-")
         # Short waits: kmock answers at once, and the tests make objects ready between attempts.
         cls.env["eyrie.book.step"].search([]).timeout = 5
         job_steps = cls.env["eyrie.book.step"].search([("kind", "in", ("run_init_job", "update_modules"))])

@@ -9,7 +9,6 @@ from unittest.mock import patch
 from odoo import fields
 
 from odoo.addons.eyrie_books.k8s import api_path, builders, ref
-from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 
 from .common import BooksCase
 from .test_runs_kmock import READY
@@ -21,11 +20,7 @@ class TestWaits(BooksCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.mock = cls.enterClassContext(RunningCluster()).cluster
-        cls.kmock = cls.env["eyrie.cluster"].create({
-            "name": "kmock waits", "slug": "kmockw", "dry_run": False, "auth_method": "token",
-            "api_server": cls.mock.url, "token": TOKEN,
-        })
+        cls.kmock = cls.kmock_cluster("kmock waits", "kmockw")
         cls.wait_step = cls.env.ref("eyrie_books.book_none_deploy").step_ids.filtered(lambda s: s.kind == "wait_ready")
 
     def setUp(self):
