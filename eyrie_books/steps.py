@@ -22,6 +22,7 @@ from .k8s import (
     Operations,
     PermanentError,
     builders,
+    database,
     is_create_only,
 )
 from .k8s.builders import common, odoo
@@ -46,6 +47,8 @@ class StepKind:
     # The step waits for its object, looking again until it is ready (see NotReady).
     waits: bool = False
     types: tuple[str, ...] = ("odoo", "pgo", "pxc", "none")
+    # A dry run of this step needs the deployment's database cluster (and its user's Secret).
+    uses_database: bool = False
 
 
 def _apply(kube, objects, log):
@@ -152,6 +155,48 @@ def _log_job_output(kube, job, log):
         log(f"Job {job['metadata']['name']} printed:\n{output}")
 
 
+def add_database_user(kube, spec, params, log):
+    """Add the app's user to its database's PostgresCluster (waiting for the cluster to exist)."""
+    link = spec.database
+    if link is None:
+        log("No database deployment: nothing to add")
+        return
+    cluster = f"PostgresCluster {link.namespace}/{link.cluster}"
+    added = database.add_user(kube, link)
+    if added is None:  # the database's own run may not have made it yet
+        raise NotReady(cluster, "Missing", params.get("poll", 5))
+    log(f"{cluster}: user {link.user} {'added' if added else 'already listed'} (database {link.database})")
+
+
+def copy_database_credentials(kube, spec, params, log):
+    """Wait for the operator's Secret of the app's user, and copy it into the app's namespace
+    (the values are never logged)."""
+    link = spec.database
+    if link is None:
+        log("No database deployment: nothing to copy")
+        return
+    source = database.user_secret(link)
+    live = kube.read(source)
+    if live is None:
+        raise NotReady(f"Secret {link.namespace}/{source['metadata']['name']}", "Missing", params.get("poll", 5))
+    _apply(kube, [database.credentials_secret(spec, live)], log)
+
+
+def remove_database_user(kube, spec, params, log):
+    """Take the app's user out of its database's PostgresCluster and delete its copy of the
+    credentials (the role and its data stay in PostgreSQL: PGO does not drop them)."""
+    link = spec.database
+    if link is None:
+        log("No database deployment: nothing to remove")
+        return
+    removed = database.remove_user(kube, link)
+    outcome = {True: "removed", False: "not listed", None: "not listed (no such cluster)"}[removed]
+    log(f"PostgresCluster {link.namespace}/{link.cluster}: user {link.user} {outcome}")
+    copy = database.credentials_secret(spec, {})
+    gone = kube.delete(copy)
+    log(f"Secret {copy['metadata']['name']}: {'deleted' if gone else 'already gone'}")
+
+
 def wait_ready(kube, spec, params, log):
     workload = builders.workload(spec)
     summary = _check_ready(kube, workload, params)
@@ -222,6 +267,12 @@ KINDS = {kind.key: kind for kind in (
     StepKind("run_init_job", "Run database init job and wait", run_init_job, types=("odoo",), waits=True),
     StepKind("update_modules", "Update changed modules", update_modules, acts_on_existing=True, types=("odoo",),
              waits=True),
+    StepKind("add_database_user", "Add the user to the database", add_database_user, waits=True,
+             types=("odoo", "none"), uses_database=True),
+    StepKind("copy_database_credentials", "Copy the database credentials", copy_database_credentials,
+             waits=True, types=("odoo", "none"), uses_database=True),
+    StepKind("remove_database_user", "Remove the user from the database", remove_database_user,
+             types=("odoo", "none"), uses_database=True),
     StepKind("wait_ready", "Wait until ready", wait_ready, acts_on_existing=True, waits=True),
     StepKind("pause", "Scale down / pause", pause, acts_on_existing=True),
     StepKind("resume", "Scale up / resume", resume, acts_on_existing=True),
@@ -276,5 +327,8 @@ def run_step(key, kube, spec, params, log):
     kind = KINDS[key]
     if isinstance(kube, DryRunKube) and kind.acts_on_existing:
         kube.ensure_all([*builders.objects_for(spec), *([odoo.init_job(spec)] if spec.type == "odoo" else [])])
+        kube.requests.clear()
+    if isinstance(kube, DryRunKube) and kind.uses_database and spec.database is not None:
+        kube.ensure_all(database.dry_run_objects(spec, listed=key == "remove_database_user"))
         kube.requests.clear()
     kind.run(kube, spec, params, log)

@@ -109,6 +109,11 @@ class Operations(ABC):
         except NotFound:
             return None
 
+    def patch(self, obj: Obj, patch: Obj) -> Obj:
+        """Send the merge patch ``patch`` to ``obj``; a ``metadata.resourceVersion`` in it makes
+        the API server refuse it (409, :class:`~.errors.Conflict`) if the object changed since."""
+        return self._send("patch", ref(obj), patch)
+
     def delete(self, obj: Obj, propagation: str = "Foreground") -> bool:
         """Delete ``obj``; False when it was already gone."""
         try:

@@ -33,6 +33,13 @@ every one is optional unless said otherwise:
   name (see ``builders.pxc.cluster_name``).
 * ``none``: nothing; ``image``, ``port`` and ``env`` describe the app.
   Without a ``port`` it runs as a worker: no Service, no Ingress.
+
+An app whose database is a PGO deployment carries a :class:`DatabaseLink`
+(``database``) instead of database settings: its books add its user to that
+``PostgresCluster`` and copy the operator's credentials into the app's
+namespace (see :mod:`.database`). An ``odoo`` app on an external PostgreSQL
+carries its password in ``db_password``: the secrets step writes it into the
+Secret named by ``db_password_secret``.
 """
 from __future__ import annotations
 
@@ -47,7 +54,7 @@ from .errors import InvalidSpec
 TYPES = ("odoo", "pgo", "pxc", "none")
 
 # Suffixes that builders append to ``name``; the longest must still fit 63 chars.
-NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update")
+NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update", "-database")
 
 # \Z, not $: "$" also matches before a trailing newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -144,6 +151,31 @@ class Source:
 
 
 @dataclass(frozen=True)
+class DatabaseLink:
+    """An app's user in the ``PostgresCluster`` of a PGO deployment: the cluster (name and
+    namespace on this Kubernetes cluster), the user (the app's name) and the database it owns."""
+
+    namespace: str
+    cluster: str
+    user: str
+    database: str
+
+    @property
+    def primary_host(self) -> str:
+        """The DNS name of the cluster's primary Service (PGO's ``<cluster>-primary``)."""
+        return f"{self.cluster}-primary.{self.namespace}.svc"
+
+    def validate(self) -> None:
+        check_dns_label("database.namespace", self.namespace)
+        check_dns_label("database.cluster", self.cluster)
+        if len(self.cluster) > operators.PGO_CLUSTER_NAME_MAX:
+            raise InvalidSpec("database.cluster", f"{self.cluster!r} is longer than PGO allows")
+        check_dns_label("database.user", self.user)
+        if not 0 < len(self.database) <= 63:
+            raise InvalidSpec("database.database", f"{self.database!r} must be 1 to 63 characters")
+
+
+@dataclass(frozen=True)
 class DeploymentSpec:
     """One deployment of one type in one namespace (see the module doc)."""
 
@@ -165,6 +197,8 @@ class DeploymentSpec:
     registry: RegistryCredentials | None = None
     tls_secret: str = ""
     source: Source | None = None
+    database: DatabaseLink | None = None
+    db_password: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         self.validate()
@@ -214,6 +248,8 @@ class DeploymentSpec:
                 raise InvalidSpec(f"settings.{key}", f"{self.setting(key)!r} must be text")
         if self.source is not None:
             self.source.validate(self.type)
+        if self.database is not None:
+            self.database.validate()
         if self.type == "odoo":
             self._validate_odoo()
         if self.type == "pgo":
@@ -231,6 +267,8 @@ class DeploymentSpec:
         ):
             raise InvalidSpec("settings.options", "must map odoo.conf option names to one-line text values")
         explicit = ("db_host", "db_user", "db_password_secret")
+        if self.database is not None:
+            return
         if self.setting("db_secret"):
             check_dns_subdomain("settings.db_secret", self.setting("db_secret"))
         elif all(self.setting(key) for key in explicit):

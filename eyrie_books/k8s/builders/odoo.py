@@ -9,6 +9,8 @@ entrypoint script (it would otherwise force ``--db_host=db``).
 """
 from __future__ import annotations
 
+import base64
+
 from ..spec import DeploymentSpec
 from . import common, source
 from .common import Obj
@@ -40,6 +42,12 @@ def update_job_name(spec: DeploymentSpec) -> str:
     return f"{spec.name}-update"
 
 
+def database_secret_name(spec: DeploymentSpec) -> str:
+    """The app's own Secret of database credentials (a copy of its PGO user's, see
+    ``k8s.database``; or the password of an external database)."""
+    return f"{spec.name}-database"
+
+
 def config_map(spec: DeploymentSpec) -> Obj:
     """``odoo.conf`` without secrets: the database comes from the environment."""
     options = {
@@ -68,7 +76,15 @@ def filestore(spec: DeploymentSpec) -> Obj:
 
 
 def database_env(spec: DeploymentSpec) -> list[Obj]:
-    """The libpq variables, from the PGO user secret or from explicit settings."""
+    """The libpq variables: from the app's copy of its PGO user's credentials (the host: the
+    cluster's primary), from a PGO user secret, or from explicit settings."""
+    if spec.database is not None:
+        copy = database_secret_name(spec)
+        return [
+            {"name": "PGHOST", "value": spec.database.primary_host},
+            *(_secret_env(name, copy, key) for name, key in _DB_KEYS.items() if name != "PGHOST"),
+            {"name": "PGDATABASE", "value": spec.database.database},
+        ]
     db_secret = spec.setting("db_secret")
     if db_secret:
         env = [_secret_env(name, db_secret, key) for name, key in _DB_KEYS.items()]
@@ -86,6 +102,19 @@ def database_env(spec: DeploymentSpec) -> list[Obj]:
         _secret_env("PGPASSWORD", spec.setting("db_password_secret"), "password"),
         {"name": "PGDATABASE", "value": spec.setting("db_name") or spec.name},
     ]
+
+
+def password_secret(spec: DeploymentSpec) -> Obj | None:
+    """The Secret of an external database's password (``db_password``), or None without one."""
+    if not spec.db_password or spec.database is not None or spec.setting("db_secret"):
+        return None
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": common.metadata(spec, spec.setting("db_password_secret")),
+        "type": "Opaque",
+        "data": {"password": base64.b64encode(spec.db_password.encode()).decode()},
+    }
 
 
 def deployment(spec: DeploymentSpec) -> Obj:
@@ -144,6 +173,7 @@ def objects(spec: DeploymentSpec) -> list[Obj | None]:
     return [
         common.pull_secret(spec),
         source.secret(spec),
+        password_secret(spec),
         config_map(spec),
         filestore(spec),
         deployment(spec),

@@ -1,0 +1,182 @@
+"""An app wired to a PGO database, against the kmock API server: its user in the cluster's
+``spec.users`` (other users kept, concurrent writers not lost), the copy of its credentials in
+its own namespace, and the steps that wait for the operator."""
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from ... import steps
+from .. import database
+from ..builders import Obj, odoo
+from ..errors import Conflict
+from ..operations import DryRunKube, Kube
+from ..spec import DatabaseLink
+from .factories import NAMESPACE, make_spec
+from .kmock_server import MockCluster
+
+LINK = DatabaseLink(namespace="eyrie-db", cluster="shop-db", user="web", database="acme")
+PASSWORD = "s3cret-pw-from-pgo"
+OTHER = {"name": "report", "databases": ["acme"], "options": "NOLOGIN"}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def _cluster(users: list[dict[str, Any]], **metadata: Any) -> Obj:
+    cluster = database.postgres_cluster(LINK)
+    cluster["metadata"].update(metadata)
+    cluster["spec"] = {"postgresVersion": 16, "users": users}
+    return cluster
+
+
+def _operator_secret() -> Obj:
+    """What PGO writes for the user: the host of its own choosing, the rest the app needs."""
+    secret = database.user_secret(LINK)
+    secret["data"] = {
+        "host": _b64("shop-db-replicas.eyrie-db.svc"), "port": _b64("5432"), "user": _b64("web"),
+        "password": _b64(PASSWORD), "dbname": _b64("acme"), "uri": _b64(f"postgresql://web:{PASSWORD}@x/acme"),
+    }
+    return secret
+
+
+def _users(kube: Kube) -> list[dict[str, Any]]:
+    live = kube.read(database.postgres_cluster(LINK))
+    assert live is not None
+    return list(live["spec"]["users"])
+
+
+def test_add_user_keeps_the_other_users_and_is_idempotent(kube: Kube, cluster: MockCluster) -> None:
+    kube.ensure(_cluster([OTHER]))
+    assert database.add_user(kube, LINK) is True
+    assert _users(kube) == [OTHER, {"name": "web", "databases": ["acme"]}]
+    before = len(cluster.requests())
+    assert database.add_user(kube, LINK) is False
+    assert [method for method, _path, _body in cluster.requests()[before:]] == ["GET"]
+
+
+def test_add_user_adds_its_database_to_a_user_of_that_name(kube: Kube) -> None:
+    kube.ensure(_cluster([{"name": "web", "databases": ["legacy"]}]))
+    assert database.add_user(kube, LINK) is True
+    assert _users(kube) == [{"name": "web", "databases": ["legacy", "acme"]}]
+
+
+def test_the_write_carries_the_resource_version_it_read(kube: Kube, cluster: MockCluster) -> None:
+    kube.ensure(_cluster([OTHER], resourceVersion="41"))
+    database.add_user(kube, LINK)
+    [patch] = [body for method, _path, body in cluster.requests() if method == "PATCH"]
+    assert patch["metadata"] == {"resourceVersion": "41"}
+
+
+class _RacingKube(Kube):
+    """Another app adds its user right after this one reads the cluster: the API server then
+    refuses this one's write (409), as it would for the stale resourceVersion."""
+
+    def __init__(self, kube: Kube, cluster: MockCluster, rival: DatabaseLink) -> None:
+        super().__init__(kube.api_client, timeout=kube.timeout)
+        self.mock, self.rival, self.raced = cluster, rival, False
+
+    def read(self, obj: Obj) -> Obj | None:
+        live = super().read(obj)
+        if not self.raced and obj["kind"] == "PostgresCluster":
+            self.raced = True
+            assert database.add_user(Kube(self.api_client), self.rival) is True
+            self.mock.refuse("PATCH", "/apis/postgres-operator.crunchydata.com/v1beta1/namespaces/eyrie-db/"
+                                      "postgresclusters/shop-db", 409, {"kind": "Status", "reason": "Conflict",
+                                                                        "code": 409})
+        return live
+
+
+def test_two_apps_adding_users_at_once_lose_neither(kube: Kube, cluster: MockCluster) -> None:
+    kube.ensure(_cluster([OTHER]))
+    rival = DatabaseLink(LINK.namespace, LINK.cluster, "shop", "shop")
+    assert database.add_user(_RacingKube(kube, cluster, rival), LINK) is True
+    assert _users(kube) == [OTHER, {"name": "shop", "databases": ["shop"]}, {"name": "web", "databases": ["acme"]}]
+    assert cluster.pending_faults() == []
+
+
+def test_conflicts_without_end_are_left_to_the_caller(kube: Kube, cluster: MockCluster) -> None:
+    kube.ensure(_cluster([]))
+    path = "/apis/postgres-operator.crunchydata.com/v1beta1/namespaces/eyrie-db/postgresclusters/shop-db"
+
+    class Contested(Kube):
+        def patch(self, obj: Obj, patch: Obj) -> Obj:
+            cluster.refuse("PATCH", path, 409, {"kind": "Status", "reason": "Conflict", "code": 409})
+            return super().patch(obj, patch)
+
+    with pytest.raises(Conflict, match="changed by others 5 times"):
+        database.add_user(Contested(kube.api_client), LINK)
+    assert _users(kube) == []
+
+
+def test_remove_user_keeps_the_others(kube: Kube) -> None:
+    kube.ensure(_cluster([OTHER, {"name": "web", "databases": ["acme"]}]))
+    assert database.remove_user(kube, LINK) is True
+    assert _users(kube) == [OTHER]
+    assert database.remove_user(kube, LINK) is False
+
+
+def test_without_the_cluster_nothing_is_written(kube: Kube, cluster: MockCluster) -> None:
+    assert database.add_user(kube, LINK) is None
+    assert database.remove_user(kube, LINK) is None
+    assert {method for method, _path, _body in cluster.requests()} == {"GET"}
+
+
+# --- the steps ---------------------------------------------------------------------------------
+
+
+def _run(key: str, kube: Kube, spec: Any, **params: Any) -> list[str]:
+    lines: list[str] = []
+    steps.run_step(key, kube, spec, {"poll": 1, **params}, lines.append)
+    return lines
+
+
+def test_the_steps_wire_the_app_once_the_operator_made_its_secret(kube: Kube, cluster: MockCluster) -> None:
+    spec = make_spec("odoo", settings={}, database=LINK)
+    with pytest.raises(steps.NotReady, match="PostgresCluster eyrie-db/shop-db: Missing"):
+        _run("add_database_user", kube, spec)
+    kube.ensure(_cluster([OTHER]))
+    assert _run("add_database_user", kube, spec) == ["PostgresCluster eyrie-db/shop-db: user web added (database acme)"]
+    assert _users(kube)[-1] == {"name": "web", "databases": ["acme"]}
+
+    with pytest.raises(steps.NotReady, match="Secret eyrie-db/shop-db-pguser-web: Missing"):
+        _run("copy_database_credentials", kube, spec)
+    kube.ensure(_operator_secret())  # the operator made the role
+    lines = _run("copy_database_credentials", kube, spec, waiting=True)
+    assert lines == ["Secret web-database: created"]
+    copy = kube.read({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-database",
+                                                                          "namespace": NAMESPACE}})
+    assert copy is not None
+    assert {key: base64.b64decode(value).decode() for key, value in copy["data"].items()} == {
+        "host": "shop-db-primary.eyrie-db.svc", "port": "5432", "user": "web", "password": PASSWORD, "dbname": "acme",
+    }
+    assert _run("copy_database_credentials", kube, spec) == ["Secret web-database: unchanged"]
+
+    env = {item["name"]: item for item in odoo.deployment(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PGHOST"] == {"name": "PGHOST", "value": "shop-db-primary.eyrie-db.svc"}
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "web-database", "key": "password"}
+    assert env["PGDATABASE"] == {"name": "PGDATABASE", "value": "acme"}
+
+    assert _run("remove_database_user", kube, spec) == [
+        "PostgresCluster eyrie-db/shop-db: user web removed", "Secret web-database: deleted"]
+    assert _users(kube) == [OTHER]
+    assert _run("remove_database_user", kube, spec) == [
+        "PostgresCluster eyrie-db/shop-db: user web not listed", "Secret web-database: already gone"]
+
+
+def test_the_steps_do_nothing_for_an_app_without_a_database_deployment(kube: Kube, cluster: MockCluster) -> None:
+    spec = make_spec("odoo")
+    for key in ("add_database_user", "copy_database_credentials", "remove_database_user"):
+        assert _run(key, kube, spec)[0].startswith("No database deployment")
+    assert cluster.requests() == []
+
+
+@pytest.mark.parametrize("key", ["add_database_user", "copy_database_credentials", "remove_database_user"])
+def test_the_steps_complete_on_a_dry_run(key: str) -> None:
+    kube = DryRunKube()
+    lines = _run(key, kube, make_spec("odoo", settings={}, database=LINK))
+    assert lines and not any("nothing" in line for line in lines)
+    assert kube.requests
