@@ -6,6 +6,7 @@ schemas with pruning and CEL rules, and the operators' own admission rules.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import itertools
@@ -15,10 +16,12 @@ from typing import Any
 
 import pytest
 
+from .. import database
 from ..builders import Obj, common, objects_for, odoo, pause_patch, pxc, workload
 from ..errors import InvalidSpec
-from ..operators import PGO_POSTGRES_VERSIONS
-from ..spec import DeploymentSpec, RegistryCredentials, Source
+from ..operations import DryRunKube
+from ..operators import PGO_CLUSTER_NAME_MAX, PGO_POSTGRES_VERSIONS
+from ..spec import DatabaseLink, DeploymentSpec, RegistryCredentials, Source
 from . import validation
 from .factories import make_spec
 
@@ -41,6 +44,13 @@ TOKEN_SOURCE = Source(URL, COMMIT, "main", token="glpat-secret")
 SSH_SOURCE = Source("git@git.example.com:acme/addons.git", "v1.2", ssh_key="-----BEGIN KEY-----\nx\n",
                     known_hosts="git.example.com ssh-ed25519 AAAA", image="registry.example.com/git:2")
 
+# A database deployment's cluster and the app's user in it (short names, and the longest PGO takes).
+WIRED = DatabaseLink("eyrie-acme-db", "db", "web", "web")
+WIRED_LONG = DatabaseLink("n" * 63, "c" * PGO_CLUSTER_NAME_MAX, "u" * 53, "acme_production")
+# What PGO writes in a user's Secret (values made up).
+OPERATOR_SECRET_DATA = {key: base64.b64encode(key.encode()).decode()
+                        for key in ("host", "port", "user", "password", "dbname", "uri", "jdbc-uri", "verifier")}
+
 # Per type: the settings and fields that change its objects.
 TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
     "odoo": {
@@ -53,6 +63,10 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "public-source": {"settings": {"db_secret": "db-pguser-odoo"}, "source": PUBLIC_SOURCE},
         "token-source": {"settings": {"db_secret": "db-pguser-odoo"}, "source": TOKEN_SOURCE},
         "ssh-source": {"settings": {"db_secret": "db-pguser-odoo"}, "source": SSH_SOURCE},
+        "wired": {"settings": {}, "database": WIRED},
+        "wired-named-db-source": {"settings": {"workers": 4}, "database": WIRED_LONG, "source": TOKEN_SOURCE},
+        "external-password": {"settings": {"db_host": "pg.example.com", "db_user": "odoo",
+                                           "db_password_secret": "web-database"}, "db_password": "pw"},
     },
     "pgo": {
         **{f"postgres-{version}": {"settings": {"postgres_version": version}} for version in PGO_POSTGRES_VERSIONS},
@@ -116,6 +130,21 @@ def built(spec: DeploymentSpec) -> list[Obj]:
     return [*objects, paused]
 
 
+def wired(spec: DeploymentSpec) -> list[Obj]:
+    """For an app wired to a PGO deployment: its copy of the operator's Secret, and the database's
+    PostgresCluster once the app's user is added to it (built and patched as the steps do; the
+    database's images are pulled with the database's own pull secret)."""
+    link = spec.database
+    if link is None:
+        return []
+    kube = DryRunKube()
+    kube.ensure(workload(make_spec("pgo", name=link.cluster, namespace=link.namespace)))
+    assert database.add_user(kube, link) is True
+    cluster = kube.read(database.postgres_cluster(link))
+    assert cluster is not None
+    return [database.credentials_secret(spec, {"data": OPERATOR_SECRET_DATA}), cluster]
+
+
 @pytest.fixture(scope="module", params=sorted(VARIANTS), ids=str)
 def spec(request: pytest.FixtureRequest) -> DeploymentSpec:
     overrides = dict(VARIANTS[request.param])
@@ -131,7 +160,7 @@ def _errors(text: str) -> list[str]:
 def test_every_object_is_accepted(spec: DeploymentSpec) -> None:
     found = {
         f"{obj['kind']} {obj['metadata']['name']}": problems
-        for obj in built(spec)
+        for obj in [*built(spec), *wired(spec)]
         if (problems := _errors(json.dumps(obj, sort_keys=True)))
     }
     assert found == {}
@@ -140,7 +169,7 @@ def test_every_object_is_accepted(spec: DeploymentSpec) -> None:
 def test_every_reference_is_to_a_built_object(spec: DeploymentSpec) -> None:
     # Only the database secrets of an odoo spec are made elsewhere (by PGO, or by hand).
     external = [spec.setting(key) for key in ("db_secret", "db_password_secret") if spec.setting(key)]
-    assert validation.reference_errors(built(spec), external) == []
+    assert validation.reference_errors([*built(spec), *wired(spec)], external) == []
 
 
 def test_every_image_is_pulled_with_the_pull_secret(spec: DeploymentSpec) -> None:
