@@ -1,7 +1,7 @@
 {
     "name": "Eyrie Deployment Books",
     "summary": "Run Deployment Books on Kubernetes in the background, live on the deployment card",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "category": "Services/Eyrie",
     "license": "LGPL-3",
     "author": "Eyrie",

@@ -11,9 +11,8 @@ from odoo.addons.eyrie.naming import DNS_LABEL_MAX
 
 from .. import runs
 from ..k8s import DeploymentSpec, Source, builders, operators
-from ..k8s.builders import pgo
 from ..k8s.errors import InvalidSpec
-from ..k8s.spec import DEFAULT_GIT_IMAGE, NAME_SUFFIXES
+from ..k8s.spec import DEFAULT_GIT_IMAGE, NAME_SUFFIXES, DatabaseLink
 
 # The run status a deployment shows when its clusters' latest runs differ: the most pressing.
 RUN_STATE_PRIORITY = (runs.RUNNING, runs.QUEUED, runs.FAILED, runs.DONE, runs.CANCELLED)
@@ -380,6 +379,19 @@ class EyrieDeployment(models.Model):
             env=parse_lines(version.env_vars, _ENV_LINE) if self.type == "none" else None,
             settings=self._k8s_settings(version),
             source=self._k8s_source(cluster, version),
+            database=self._k8s_database(cluster, version),
+            db_password=(version.sudo().db_password or "") if self.type == "odoo" else "",
+        )
+
+    def _k8s_database(self, cluster, version):
+        """The app's user in the PostgresCluster of its database deployment on ``cluster``, or None."""
+        database = version.database_id.sudo()
+        if not database:
+            return None
+        return DatabaseLink(
+            namespace=cluster._namespace_for(database),
+            cluster=operators.short_name(database.slug, operators.PGO_CLUSTER_NAME_MAX),
+            user=self.slug, database=version.db_name or self.slug,
         )
 
     def _k8s_source(self, cluster, version):
@@ -411,7 +423,7 @@ class EyrieDeployment(models.Model):
             except InvalidSpec as error:
                 key = error.field.removeprefix("settings.")
                 name = SETTING_FIELDS.get(key) or SPEC_FIELDS.get(key)
-                if key == "settings":  # odoo without a database: the one missing choice
+                if key == "settings" or key.startswith("database."):  # odoo's database: the one choice
                     name = "database_id"
                 return self.env._(
                     "%(name)s cannot run on %(cluster)s: fix its field “%(field)s”. %(problem)s",
@@ -426,12 +438,7 @@ class EyrieDeployment(models.Model):
             settings = {"workers": version.workers, "options": parse_lines(version.odoo_options, _OPTION_LINE)}
             if version.db_name:
                 settings["db_name"] = version.db_name
-            database = version.database_id.sudo()
-            if database:
-                # The operator's Secret for this deployment's user (see _database_users).
-                cluster = operators.short_name(database.slug, operators.PGO_CLUSTER_NAME_MAX)
-                settings["db_secret"] = pgo.user_secret_name(cluster, self.slug)
-            elif version.db_host:
+            if version.db_host and not version.database_id:  # a database deployment: see _k8s_database
                 settings.update(
                     db_host=version.db_host, db_port=version.db_port or 5432, db_user=version.db_user or "",
                     db_password_secret=f"{self.slug}-database",

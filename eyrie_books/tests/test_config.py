@@ -40,7 +40,9 @@ class TestTypeConfiguration(BooksCase):
         spec = database._k8s_spec(self.cluster)
         self.assertEqual(spec.setting("users"), [{"name": app.slug, "databases": [app.slug]}])
         self.assertEqual(spec.setting("postgres_version"), 16)
-        self.assertEqual(app._k8s_spec(self.cluster).setting("db_secret"), f"{database.slug}-pguser-{app.slug}")
+        link = app._k8s_spec(self.cluster).database
+        self.assertEqual((link.cluster, link.user, link.database), (database.slug, app.slug, app.slug))
+        self.assertEqual(link.namespace, self.cluster._namespace_for(database))
         self.assertEqual(mysql._k8s_spec(self.cluster).setting("size"), 3)
         for deployment in (database, mysql, worker, app):
             with self.subTest(type=deployment.type):
