@@ -20,7 +20,7 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 
-from odoo.addons.eyrie_books.k8s import Kube, builders, ref
+from odoo.addons.eyrie_books.k8s import Kube, builders, database, ref
 from odoo.addons.eyrie_books.k8s.patching import contains
 from odoo.addons.eyrie_books.k8s.readiness import summarize
 from odoo.addons.eyrie_books.k8s.resources import api_path
@@ -75,6 +75,10 @@ CASES = {
     "delete_resources": Case("none", ("init", "deploy"), "drop"),
     "delete_namespace": Case("none", ("init",), "drop"),
     "apply_manifest": Case("none", ("init",), "deploy", manifest=True),
+    # An Odoo app of BooksCase is wired to a PGO deployment (see wired_database).
+    "add_database_user": Case("odoo", (), "init"),
+    "copy_database_credentials": Case("odoo", (), "init"),
+    "remove_database_user": Case("odoo", ("init",), "drop"),
 }
 
 
@@ -96,6 +100,9 @@ def first_call(kind, spec, params):
         "delete_resources": lambda: ("DELETE", builders.generic.service(spec), ""),
         "delete_namespace": lambda: ("DELETE", builders.common.namespace(spec), ""),
         "apply_manifest": lambda: ("POST", _in_namespace(params["objects"][0], spec), ""),
+        "add_database_user": lambda: ("GET", database.postgres_cluster(spec.database), ""),
+        "copy_database_credentials": lambda: ("GET", database.user_secret(spec.database), ""),
+        "remove_database_user": lambda: ("GET", database.postgres_cluster(spec.database), ""),
     }
     return calls[kind]()
 
@@ -133,7 +140,23 @@ def expected_state(kind, spec, params):
         return [(builders.common.namespace(spec), "absent")]
     if kind == "apply_manifest":
         return [(_in_namespace(obj, spec), _in_namespace(obj, spec)) for obj in params["objects"]]
+    if kind in ("add_database_user", "remove_database_user"):
+        users = [database.user_entry(spec.database)] if kind == "add_database_user" else []
+        copy = database.credentials_secret(spec, wired_database(spec)[1])
+        return [(database.postgres_cluster(spec.database), {"spec": {"users": users}}),
+                *([(copy, "absent")] if kind == "remove_database_user" else [])]
+    if kind == "copy_database_credentials":
+        copy = database.credentials_secret(spec, wired_database(spec)[1])
+        return [(copy, copy)]
     raise AssertionError(f"no expected state for {kind}")
+
+
+def wired_database(spec):
+    """What runs of an app's database deployment (and PGO) leave on the cluster: its
+    PostgresCluster, without users yet, and the Secret of the app's user."""
+    cluster = {**database.postgres_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
+    secret = {**database.user_secret(spec.database), "data": {"user": "d2Vi", "password": "cHc=", "port": "NTQzMg=="}}
+    return [cluster, secret]
 
 
 def _in_namespace(obj, spec):
@@ -186,6 +209,8 @@ class TestFaults(BooksCase):
             vals.update(repository_id=self.repository.id, branch=False, commit_ref="a1b2c3d4")
         deployment = self.make_deployment(name=f"f-{kind.replace('_', '-')}-{fault}", kind=case.type, **vals)
         spec = deployment._k8s_spec(self.cluster)
+        if spec.database is not None:
+            self.cluster._k8s_operations().ensure_all(wired_database(spec))
         for action in case.before:
             self.reach(deployment, action)
         getattr(deployment, ACTION_METHODS[case.action])()
