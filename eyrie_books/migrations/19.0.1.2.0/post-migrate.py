@@ -23,7 +23,10 @@ _logger = logging.getLogger(__name__)
 
 BOOK_STEPS = {
     "eyrie_books.book_odoo_init": ((12, "add_database_user"), (14, "copy_database_credentials")),
-    "eyrie_books.book_odoo_deploy": ((4, "add_database_user"), (6, "copy_database_credentials")),
+    # update_modules too: a database installed between its step and its version (19.0.1.1.0) lacks it.
+    "eyrie_books.book_odoo_deploy": (
+        (4, "add_database_user"), (6, "copy_database_credentials"), (15, "update_modules"),
+    ),
     "eyrie_books.book_odoo_drop": ((5, "remove_database_user"),),
 }
 # settings key -> (typed column, how its value is checked or converted: None if it is not usable)
@@ -93,21 +96,33 @@ def _move_settings(env, table, deployment_column):
         deployment = env["eyrie.deployment"].browse(deployment_id).exists()
         if not isinstance(settings, dict) or not deployment:
             continue
-        values, left = {}, []
+        values, left, moved = {}, [], []
         for key, value in settings.items():
             column, convert = SETTINGS.get(key, (None, None))
             converted = convert(value) if convert else None
             if converted is not None:
                 values[column] = converted
-            elif key == "db_secret" and (database := _database_of(deployment, value)):
+            elif key == "db_secret" and (found := _database_of(deployment, value))[0]:
+                database, user = found
                 values["database_id"] = database.id
+                if not settings.get("db_name"):  # the database the old user's Secret named
+                    values["db_name"] = _old_database(env, database, user)
+                if user != deployment.slug:
+                    moved.append((database.name, user))
             elif key not in SUPERSEDED:
                 left.append(key)
+        values = {column: value for column, value in values.items() if value is not None}
         if values:
             env.execute_query(SQL(
                 "UPDATE %s SET %s WHERE id = %s", SQL.identifier(table),
                 SQL(", ").join(SQL("%s = %s", SQL.identifier(column), value) for column, value in values.items()),
                 row_id,
+            ))
+        for database_name, old_user in moved if table == "eyrie_deployment" else ():
+            deployment.message_post(body=env._(
+                "Upgrade: its database user on %(database)s is now %(user)s (it was %(old)s): the tables that %(old)s "
+                "owns need REASSIGN OWNED BY %(old)s TO %(user)s once the new user exists.",
+                database=database_name, user=deployment.slug, old=old_user,
             ))
         if table == "eyrie_deployment" and left:
             deployment.message_post(body=env._(
@@ -119,11 +134,25 @@ def _move_settings(env, table, deployment_column):
     env.invalidate_all()
 
 
+def _old_database(env, database, user):
+    """The first database the old JSON settings of ``database`` listed for ``user``, or None."""
+    [(text,)] = env.execute_query(SQL("SELECT settings FROM eyrie_deployment WHERE id = %s", database.id))
+    try:
+        users = json.loads(text or "{}").get("users") or []
+    except (ValueError, AttributeError):
+        return None
+    for item in users if isinstance(users, list) else ():
+        if isinstance(item, dict) and item.get("name") == user and isinstance(item.get("databases"), list):
+            return next((name for name in item["databases"] if isinstance(name, str)), None)
+    return None
+
+
 def _database_of(deployment, secret):
-    """The PGO deployment of the project whose operator names its user Secret ``secret``."""
+    """(PGO deployment of the project, user) whose operator named its user Secret ``secret``."""
+    cluster, _sep, user = secret.partition("-pguser-") if isinstance(secret, str) else ("", "", "")
     databases = deployment.env["eyrie.deployment"].search([
         ("project_id", "=", deployment.project_id.id), ("type", "=", "pgo"),
     ])
-    return databases.filtered(lambda database: secret == (
-        f"{operators.short_name(database.slug, operators.PGO_CLUSTER_NAME_MAX)}-pguser-{deployment.slug}"
-    ))[:1]
+    database = databases.filtered(
+        lambda record: operators.short_name(record.slug, operators.PGO_CLUSTER_NAME_MAX) == cluster)[:1]
+    return database, user
