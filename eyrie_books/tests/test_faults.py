@@ -28,7 +28,7 @@ from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 from odoo.addons.eyrie_books.steps import KINDS, NotReady, parse_parameters, run_step
 
 from .common import BooksCase
-from .test_runs_kmock import READY
+from .test_runs_kmock import READY, wired_database
 
 FAULTS = ("409", "429", "500", "503", "refused", "timeout")
 # What a message about each fault must say, besides the object.
@@ -149,14 +149,6 @@ def expected_state(kind, spec, params):
         copy = database.credentials_secret(spec, wired_database(spec)[1])
         return [(copy, copy)]
     raise AssertionError(f"no expected state for {kind}")
-
-
-def wired_database(spec):
-    """What runs of an app's database deployment (and PGO) leave on the cluster: its
-    PostgresCluster, without users yet, and the Secret of the app's user."""
-    cluster = {**database.postgres_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
-    secret = {**database.user_secret(spec.database), "data": {"user": "d2Vi", "password": "cHc=", "port": "NTQzMg=="}}
-    return [cluster, secret]
 
 
 def _in_namespace(obj, spec):

@@ -97,7 +97,7 @@ class TestRuns(BooksCase):
         self.assertEqual(failed.name, "Create namespace")  # the spec is checked by the first step
         self.assertIn("odoo needs db_secret", failed.error)
         self.assertIn("odoo needs db_secret", deployment.run_error)
-        self.assertEqual(job.step_ids.mapped("state"), ["failed", "pending", "pending", "pending"])
+        self.assertEqual(job.step_ids.mapped("state"), ["failed"] + ["pending"] * (len(job.step_ids) - 1))
         # The fix is a new version, for the next run: resuming re-runs the version this run pinned.
         deployment.db_name = "fixed"
         pinned = job.version_id

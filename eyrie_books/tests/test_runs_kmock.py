@@ -9,7 +9,7 @@ import kmock
 from odoo import fields
 
 from odoo.addons.eyrie.tests.git_server import GitServer
-from odoo.addons.eyrie_books.k8s import api_path, builders, operators, ref
+from odoo.addons.eyrie_books.k8s import api_path, builders, database, operators, ref
 
 from .common import BooksCase
 
@@ -19,6 +19,15 @@ READY = {
     "PostgresCluster": {"instances": [{"name": "instance1", "readyReplicas": 1}]},
     "PerconaXtraDBCluster": {"state": "ready"},
 }
+
+
+def wired_database(spec):
+    """What the runs of an app's database deployment (and PGO) leave on the cluster: its
+    PostgresCluster, without users yet, and the Secret of the app's user (see test_wiring for
+    the database's own runs)."""
+    cluster = {**database.postgres_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
+    secret = {**database.user_secret(spec.database), "data": {"user": "d2Vi", "password": "cHc=", "port": "NTQzMg=="}}
+    return [cluster, secret]
 
 
 class TestRunsOnKmock(BooksCase):
@@ -35,6 +44,9 @@ class TestRunsOnKmock(BooksCase):
         """Before a waiting step runs: report its object ready, as the cluster's controllers would."""
         job = step.job_id
         spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
+        if spec.database is not None:  # the app's database runs there
+            self.cluster._k8s_operations().ensure_all(
+                obj for obj in wired_database(spec) if self.mock.stored(obj) is None)
         if step.kind == "wait_ready":
             self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
         elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job

@@ -1,6 +1,6 @@
 """An app wired to a PGO database, against the kmock API server: its user in the cluster's
-``spec.users`` (other users kept, concurrent writers not lost), the copy of its credentials in
-its own namespace, and the steps that wait for the operator."""
+``spec.users`` (other users kept, concurrent writers not lost). The steps that use this are
+tested in ``tests/plain/test_database_steps.py``."""
 from __future__ import annotations
 
 import base64
@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-from ... import steps
 from .. import database
-from ..builders import Obj, odoo
+from ..builders import Obj
 from ..errors import Conflict
-from ..operations import DryRunKube, Kube
+from ..operations import Kube
 from ..spec import DatabaseLink
-from .factories import NAMESPACE, make_spec
 from .kmock_server import MockCluster
 
 LINK = DatabaseLink(namespace="eyrie-db", cluster="shop-db", user="web", database="acme")
@@ -123,60 +121,3 @@ def test_without_the_cluster_nothing_is_written(kube: Kube, cluster: MockCluster
     assert database.add_user(kube, LINK) is None
     assert database.remove_user(kube, LINK) is None
     assert {method for method, _path, _body in cluster.requests()} == {"GET"}
-
-
-# --- the steps ---------------------------------------------------------------------------------
-
-
-def _run(key: str, kube: Kube, spec: Any, **params: Any) -> list[str]:
-    lines: list[str] = []
-    steps.run_step(key, kube, spec, {"poll": 1, **params}, lines.append)
-    return lines
-
-
-def test_the_steps_wire_the_app_once_the_operator_made_its_secret(kube: Kube, cluster: MockCluster) -> None:
-    spec = make_spec("odoo", settings={}, database=LINK)
-    with pytest.raises(steps.NotReady, match="PostgresCluster eyrie-db/shop-db: Missing"):
-        _run("add_database_user", kube, spec)
-    kube.ensure(_cluster([OTHER]))
-    assert _run("add_database_user", kube, spec) == ["PostgresCluster eyrie-db/shop-db: user web added (database acme)"]
-    assert _users(kube)[-1] == {"name": "web", "databases": ["acme"]}
-
-    with pytest.raises(steps.NotReady, match="Secret eyrie-db/shop-db-pguser-web: Missing"):
-        _run("copy_database_credentials", kube, spec)
-    kube.ensure(_operator_secret())  # the operator made the role
-    lines = _run("copy_database_credentials", kube, spec, waiting=True)
-    assert lines == ["Secret web-database: created"]
-    copy = kube.read({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-database",
-                                                                          "namespace": NAMESPACE}})
-    assert copy is not None
-    assert {key: base64.b64decode(value).decode() for key, value in copy["data"].items()} == {
-        "host": "shop-db-primary.eyrie-db.svc", "port": "5432", "user": "web", "password": PASSWORD, "dbname": "acme",
-    }
-    assert _run("copy_database_credentials", kube, spec) == ["Secret web-database: unchanged"]
-
-    env = {item["name"]: item for item in odoo.deployment(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["PGHOST"] == {"name": "PGHOST", "value": "shop-db-primary.eyrie-db.svc"}
-    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "web-database", "key": "password"}
-    assert env["PGDATABASE"] == {"name": "PGDATABASE", "value": "acme"}
-
-    assert _run("remove_database_user", kube, spec) == [
-        "PostgresCluster eyrie-db/shop-db: user web removed", "Secret web-database: deleted"]
-    assert _users(kube) == [OTHER]
-    assert _run("remove_database_user", kube, spec) == [
-        "PostgresCluster eyrie-db/shop-db: user web not listed", "Secret web-database: already gone"]
-
-
-def test_the_steps_do_nothing_for_an_app_without_a_database_deployment(kube: Kube, cluster: MockCluster) -> None:
-    spec = make_spec("odoo")
-    for key in ("add_database_user", "copy_database_credentials", "remove_database_user"):
-        assert _run(key, kube, spec)[0].startswith("No database deployment")
-    assert cluster.requests() == []
-
-
-@pytest.mark.parametrize("key", ["add_database_user", "copy_database_credentials", "remove_database_user"])
-def test_the_steps_complete_on_a_dry_run(key: str) -> None:
-    kube = DryRunKube()
-    lines = _run(key, kube, make_spec("odoo", settings={}, database=LINK))
-    assert lines and not any("nothing" in line for line in lines)
-    assert kube.requests

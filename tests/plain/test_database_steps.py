@@ -1,0 +1,110 @@
+"""The database steps of an app wired to a PGO deployment, against the kmock API server and on
+a dry run: they wait for the cluster and for the operator's Secret, copy it into the app's
+namespace (the values never logged), point the app at the primary, and take it all back."""
+
+import base64
+
+import pytest
+
+from eyrie_books import steps
+from eyrie_books.k8s import Kube, api_client_from_token, database
+from eyrie_books.k8s.builders import odoo
+from eyrie_books.k8s.operations import DryRunKube
+from eyrie_books.k8s.spec import DatabaseLink
+from eyrie_books.k8s.tests.factories import NAMESPACE, make_spec
+from eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
+
+LINK = DatabaseLink(namespace="eyrie-db", cluster="shop-db", user="web", database="acme")
+PASSWORD = "s3cret-pw-from-pgo"
+OTHER = {"name": "report", "databases": ["acme"], "options": "NOLOGIN"}
+
+
+@pytest.fixture
+def cluster():
+    with RunningCluster() as running:
+        yield running.cluster
+
+
+@pytest.fixture
+def kube(cluster):
+    client = api_client_from_token(cluster.url, TOKEN)
+    yield Kube(client, timeout=2)
+    client.close()
+
+
+def _b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def _cluster(users):
+    cluster = database.postgres_cluster(LINK)
+    cluster["spec"] = {"postgresVersion": 16, "users": users}
+    return cluster
+
+
+def _operator_secret():
+    """What PGO writes for the user: the host of its own choosing, the rest the app needs."""
+    secret = database.user_secret(LINK)
+    secret["data"] = {
+        "host": _b64("shop-db-replicas.eyrie-db.svc"), "port": _b64("5432"), "user": _b64("web"),
+        "password": _b64(PASSWORD), "dbname": _b64("acme"), "uri": _b64(f"postgresql://web:{PASSWORD}@x/acme"),
+    }
+    return secret
+
+
+def _users(kube):
+    return list(kube.read(database.postgres_cluster(LINK))["spec"]["users"])
+
+
+def _run(key, kube, spec, **params):
+    lines = []
+    steps.run_step(key, kube, spec, {"poll": 1, **params}, lines.append)
+    return lines
+
+
+def test_the_steps_wire_the_app_once_the_operator_made_its_secret(kube, cluster):
+    spec = make_spec("odoo", settings={}, database=LINK)
+    with pytest.raises(steps.NotReady, match="PostgresCluster eyrie-db/shop-db: Missing"):
+        _run("add_database_user", kube, spec)
+    kube.ensure(_cluster([OTHER]))
+    assert _run("add_database_user", kube, spec) == ["PostgresCluster eyrie-db/shop-db: user web added (database acme)"]
+    assert _users(kube)[-1] == {"name": "web", "databases": ["acme"]}
+
+    with pytest.raises(steps.NotReady, match="Secret eyrie-db/shop-db-pguser-web: Missing"):
+        _run("copy_database_credentials", kube, spec)
+    kube.ensure(_operator_secret())  # the operator made the role
+    lines = _run("copy_database_credentials", kube, spec, waiting=True)
+    assert lines == ["Secret web-database: created"]
+    copy = kube.read({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-database",
+                                                                          "namespace": NAMESPACE}})
+    assert copy is not None
+    assert {key: base64.b64decode(value).decode() for key, value in copy["data"].items()} == {
+        "host": "shop-db-primary.eyrie-db.svc", "port": "5432", "user": "web", "password": PASSWORD, "dbname": "acme",
+    }
+    assert _run("copy_database_credentials", kube, spec) == ["Secret web-database: unchanged"]
+
+    env = {item["name"]: item for item in odoo.deployment(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["PGHOST"] == {"name": "PGHOST", "value": "shop-db-primary.eyrie-db.svc"}
+    assert env["PGPASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "web-database", "key": "password"}
+    assert env["PGDATABASE"] == {"name": "PGDATABASE", "value": "acme"}
+
+    assert _run("remove_database_user", kube, spec) == [
+        "PostgresCluster eyrie-db/shop-db: user web removed", "Secret web-database: deleted"]
+    assert _users(kube) == [OTHER]
+    assert _run("remove_database_user", kube, spec) == [
+        "PostgresCluster eyrie-db/shop-db: user web not listed", "Secret web-database: already gone"]
+
+
+def test_the_steps_do_nothing_for_an_app_without_a_database_deployment(kube, cluster):
+    spec = make_spec("odoo")
+    for key in ("add_database_user", "copy_database_credentials", "remove_database_user"):
+        assert _run(key, kube, spec)[0].startswith("No database deployment")
+    assert cluster.requests() == []
+
+
+@pytest.mark.parametrize("key", ["add_database_user", "copy_database_credentials", "remove_database_user"])
+def test_the_steps_complete_on_a_dry_run(key):
+    kube = DryRunKube()
+    lines = _run(key, kube, make_spec("odoo", settings={}, database=LINK))
+    assert lines and not any("nothing" in line for line in lines)
+    assert kube.requests
