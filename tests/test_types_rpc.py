@@ -261,3 +261,22 @@ def test_bad_input_is_refused_changing_nothing(rpc, groups, scope, kmock_cluster
     assert rpc("eyrie.deployment", "read", [app], ["state"])[0]["state"] == "draft"
     # Nothing of these reached a queue.
     assert rpc("eyrie.job", "search_count", [("deployment_id", "in", [even, app, database])]) == 0
+
+
+def test_the_demo_shows_an_odoo_deployment_wired_to_a_running_database(rpc):
+    """The demo data (this database is installed with it): an Odoo deployment and its PGO database,
+    both deployed on the dry-run cluster by books that ran to done, the app's with its database steps."""
+    apps = rpc("eyrie.deployment", "search_read", [("type", "=", "odoo"), ("database_id", "!=", False),
+                                                   ("state", "=", "deploy"), ("name", "not like", RUN)],
+               ["database_id", "job_ids", "cluster_ids"])
+    wired = []
+    for app in apps:
+        [database] = rpc("eyrie.deployment", "read", [app["database_id"][0]], ["state", "job_ids"])
+        runs = rpc("eyrie.job", "read", app["job_ids"] + database["job_ids"], ["state", "dry_run", "action"])
+        steps = rpc("eyrie.job.step", "search_read", [("job_id", "in", app["job_ids"])], ["kind", "state"])
+        if database["state"] == "deploy" and all(run["dry_run"] for run in runs) and {"done"} == {
+                run["state"] for run in runs if run["action"] in ("init", "deploy")} and {
+                step["kind"] for step in steps if step["state"] == "done"} >= {
+                "add_database_user", "copy_database_credentials"}:
+            wired.append(app["id"])
+    assert wired, f"no demo Odoo deployment runs wired to a running database: {apps}"
