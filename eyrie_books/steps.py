@@ -78,6 +78,8 @@ def apply_workload(kube, spec, params, log):
     """Storage and the workload; ``{"replicas": 0}`` applies it stopped (before a db init)."""
     if "replicas" in params:
         spec = dataclasses.replace(spec, replicas=params["replicas"])
+    if spec.type == "pgo":  # the users its apps' books added stay
+        spec = database.with_live_users(kube, spec)
     _apply(kube, _objects(spec, exclude={"Namespace", *SECRET_KINDS, *NETWORK_KINDS}), log)
 
 

@@ -14,6 +14,7 @@ read again and the write retried (:func:`add_user`, :func:`remove_user`).
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -119,3 +120,16 @@ def dry_run_objects(spec: DeploymentSpec, listed: bool) -> list[Obj]:
     cluster["spec"] = {"users": [user_entry(spec.database)] if listed else []}
     secret = user_secret(spec.database)
     return [cluster, secret, *([credentials_secret(spec, secret)] if listed else [])]
+
+
+def with_live_users(kube: Operations, spec: DeploymentSpec) -> DeploymentSpec:
+    """``spec`` of a PGO deployment, its users merged into those its live cluster lists: users are
+    added and removed by the apps' own books (and may be by other tools), so applying the cluster
+    again never drops one. The live order is kept (no write when nothing else changed)."""
+    live = kube.read(pgo.postgres_cluster(spec))
+    live_users = ((live or {}).get("spec") or {}).get("users") or []
+    if not live_users:
+        return spec
+    wanted = {user["name"]: dict(user) for user in spec.setting("users") or []}
+    merged = [wanted.pop(user.get("name"), user) for user in live_users]
+    return dataclasses.replace(spec, settings={**(spec.settings or {}), "users": [*merged, *wanted.values()]})

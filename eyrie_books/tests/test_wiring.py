@@ -85,8 +85,16 @@ class TestWiringOnKmock(BooksCase):
         self.assertEqual(env["PGPASSWORD"], {"name": copy["metadata"]["name"], "key": "password"})
         self.assertEqual(env["PGUSER"], {"name": copy["metadata"]["name"], "key": "user"})
 
+        # Another tool lists a user too: deploying the database again keeps every user.
+        kube = self.cluster._k8s_operations()
+        kube.patch(cluster, {"spec": {"users": [*users, {"name": "metabase", "databases": ["acme"]}]}})
+        self.move(pg, "action_deploy", "deploy")
+        self.assertEqual([user["name"] for user in self.mock.stored(cluster)["spec"]["users"]],
+                         [other.slug, app.slug, "metabase"])
+
         self.move(app, "action_drop", "drop")
-        self.assertEqual(self.mock.stored(cluster)["spec"]["users"], [{"name": other.slug, "databases": [other.slug]}])
+        self.assertEqual(self.mock.stored(cluster)["spec"]["users"], [
+            {"name": other.slug, "databases": [other.slug]}, {"name": "metabase", "databases": ["acme"]}])
         self.assertIsNone(self.mock.stored(database.credentials_secret(spec, {})))
         self.assertNoSecret(app, PGO_PASSWORD)
 

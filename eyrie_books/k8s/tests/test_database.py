@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from .. import database
-from ..builders import Obj
+from ..builders import Obj, workload
 from ..errors import Conflict
 from ..operations import Kube
 from ..spec import DatabaseLink
+from .factories import make_spec
 from .kmock_server import MockCluster
 
 LINK = DatabaseLink(namespace="eyrie-db", cluster="shop-db", user="web", database="acme")
@@ -121,3 +122,23 @@ def test_without_the_cluster_nothing_is_written(kube: Kube, cluster: MockCluster
     assert database.add_user(kube, LINK) is None
     assert database.remove_user(kube, LINK) is None
     assert {method for method, _path, _body in cluster.requests()} == {"GET"}
+
+
+def test_applying_the_database_again_keeps_the_users_its_apps_added(kube: Kube, cluster: MockCluster) -> None:
+    spec = make_spec("pgo", name=LINK.cluster, namespace=LINK.namespace)  # lists the user "odoo"
+    kube.ensure(workload(spec))
+    assert database.add_user(kube, LINK) is True
+    kube.patch(workload(spec), {"spec": {"users": [OTHER, *_users(kube)]}})  # another tool's user, first
+    before = len(cluster.requests())
+    merged = database.with_live_users(kube, spec)
+    assert kube.ensure(workload(merged)) == "unchanged"
+    assert [method for method, _path, _body in cluster.requests()[before:]] == ["GET", "POST", "GET"]
+    assert [user["name"] for user in _users(kube)] == ["report", "odoo", "web"]
+    # What the database deployment lists is written over what the live item says of it.
+    changed = make_spec("pgo", name=LINK.cluster, namespace=LINK.namespace,
+                        settings={"users": [{"name": "odoo", "databases": ["acme", "acme2"]}]})
+    assert kube.ensure(workload(database.with_live_users(kube, changed))) == "patched"
+    assert _users(kube) == [OTHER, {"name": "odoo", "databases": ["acme", "acme2"]},
+                            {"name": "web", "databases": ["acme"]}]
+    # Without a live cluster the spec is applied as it is.
+    assert database.with_live_users(kube, make_spec("pgo", name="new-db")) == make_spec("pgo", name="new-db")
