@@ -266,9 +266,9 @@ class DeploymentSpec:
             for key, value in options.items()
         ):
             raise InvalidSpec("settings.options", "must map odoo.conf option names to one-line text values")
-        explicit = ("db_host", "db_user", "db_password_secret")
         if self.database is not None:
-            return
+            return  # its user's credentials are copied next to it (see .database)
+        explicit = ("db_host", "db_user", "db_password_secret")
         if self.setting("db_secret"):
             check_dns_subdomain("settings.db_secret", self.setting("db_secret"))
         elif all(self.setting(key) for key in explicit):
