@@ -58,10 +58,11 @@ TYPE_FIELDS = {
     "odoo": ("database_id", "db_host", "db_port", "db_user", "new_db_password", "db_name", "workers", "odoo_options"),
     "pgo": ("postgres_version", "instances", "backup_size"),
     "pxc": ("pxc_cr_version", "pxc_size", "haproxy_enabled", "haproxy_size", "haproxy_image", "pxc_unsafe"),
-    "none": ("port", "env_vars"),
+    "none": ("port", "env_vars", "new_env_secrets", "container_command", "container_args", "volume_path",
+             "storage_size"),
 }
 # Credentials: written when typed, never shown back (not even the refused input).
-WRITE_ONLY_FIELDS = ("new_db_password",)
+WRITE_ONLY_FIELDS = ("new_db_password", "new_env_secrets")
 # Whole numbers a form may leave empty: none (a worker, for the port) rather than the default.
 OPTIONAL_NUMBERS = ("port",)
 # PostgreSQL's integer ids stop here; a longer number in a URL names nothing.
