@@ -176,7 +176,9 @@ class EyriePortal(CustomerPortal):
             choices = self._eyrie_choices(project_sudo)
             values = self._eyrie_new_deployment_values(typed, group_sudo, choices)
             values.update(self._eyrie_type_values(typed, group_sudo.type, choices))
-            return self._eyrie_actor(request.env["eyrie.deployment"]).create(values)
+            deployment = self._eyrie_actor(request.env["eyrie.deployment"]).create(values)
+            self._eyrie_check_buildable(deployment.sudo())
+            return deployment
 
         deployment, error = self._eyrie_apply(create)
         if error:
@@ -195,7 +197,10 @@ class EyriePortal(CustomerPortal):
         def edit():
             values = {name: typed[name] or False for name in EDIT_FIELDS}
             values.update(self._eyrie_type_values(typed, kind, self._eyrie_choices(records[0])))
-            return self._eyrie_actor(deployment_sudo).write(values)
+            already = deployment_sudo._build_error(version)
+            result = self._eyrie_actor(deployment_sudo).write(values)
+            self._eyrie_check_buildable(deployment_sudo, already)
+            return result
 
         _result, error = self._eyrie_apply(edit)
         if error:
@@ -407,6 +412,13 @@ class EyriePortal(CustomerPortal):
             return None, error.args[0]
         except IntegrityError as error:
             return None, request.env["eyrie.deployment"]._sql_error_to_message(error)
+
+    def _eyrie_check_buildable(self, deployment_sudo, already=False):
+        """Refuse a form whose deployment could not run on its clusters (an even PXC size, no
+        database…), naming the field to fix; unless the same held before (an edit of something else)."""
+        error = deployment_sudo._build_error(deployment_sudo.current_version_id)
+        if error and error != already:
+            raise UserError(error)
 
     def _eyrie_choices(self, project_sudo):
         """The scopes, clusters and repositories the user may pick for a deployment of this project.
