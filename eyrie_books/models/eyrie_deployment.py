@@ -134,16 +134,18 @@ class EyrieDeployment(models.Model):
                           "Written here, never shown back.",
     )
     env_secret_names = fields.Char(
-        string="Secret Variables", compute="_compute_env_secret_names", help="The secret variables set (values hidden).",
+        string="Secret Variables", compute="_compute_env_secret_names",
+        help="The secret variables set (values hidden).",
     )
     container_command = fields.Text(
-        string="Command", versioned=True, help="One item per line, replacing the image's entrypoint (empty: the image's).",
+        string="Command", versioned=True,
+        help="One item per line, replacing the image's entrypoint (empty: the image's).",
     )
     container_args = fields.Text(
         string="Arguments", versioned=True, help="One argument per line (empty: the image's).",
     )
     volume_path = fields.Char(
-        string="Volume Path", versioned=True,
+        versioned=True,
         help="Where a persistent volume of the storage size is mounted, e.g. /data (empty: no volume).",
     )
     job_ids = fields.One2many("eyrie.job", "deployment_id", string="Runs")

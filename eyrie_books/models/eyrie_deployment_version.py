@@ -42,5 +42,5 @@ class EyrieDeploymentVersion(models.Model):
     )
     container_command = fields.Text(string="Command", readonly=True)
     container_args = fields.Text(string="Arguments", readonly=True)
-    volume_path = fields.Char(string="Volume Path", readonly=True)
+    volume_path = fields.Char(readonly=True)
     job_ids = fields.One2many("eyrie.job", "version_id", string="Runs", readonly=True)

@@ -24,7 +24,7 @@ class TestPortalTypes(EyriePortalCase):
         cls.second = cls.env["eyrie.cluster"].create({"name": "Cluster A2", "slug": "ca2"})
         cls.make_deployment(cls.tools, "Elsewhere", slug="elsewhere", cluster_ids=[Command.set(cls.second.ids)])
 
-    def create(self, group, **values):
+    def new_deployment(self, group, **values):
         data = {"name": "Fresh", "scope_id": str(self.dev.id), "cluster_ids": [str(self.cluster.id)],
                 "image": "", **values}
         return self.post(f"{self.PROJECT}/dg/{group.slug}/new", data)
@@ -42,22 +42,22 @@ class TestPortalTypes(EyriePortalCase):
     def test_a_deployment_that_could_not_run_is_refused_in_place(self):
         self.login("ey_operator")
         # An even PXC size needs the unsafe (dev only) choice.
-        response = self.create(self.mysql, pxc_size="2", haproxy_size="3")
+        response = self.new_deployment(self.mysql, pxc_size="2", haproxy_size="3")
         self.assertRefused(response, "fix its field “PXC Size”", 'value="2"', "must be odd, 3 to 5")
-        self.assertRedirect(self.create(self.mysql, pxc_size="2", pxc_unsafe="on"),
+        self.assertRedirect(self.new_deployment(self.mysql, pxc_size="2", pxc_unsafe="on"),
                             f"{self.PROJECT}/dg/mysql/d/fresh?done=created")
         self.assertRecordValues(self.named("Fresh"), [{"pxc_size": 2, "pxc_unsafe": True}])
         self.named("Fresh").unlink()
         # Odoo without a database, or with one of another project.
-        response = self.create(self.group, image="odoo:19.0", workers="3")
+        response = self.new_deployment(self.group, image="odoo:19.0", workers="3")
         self.assertRefused(response, "fix its field “Database”", 'id="eyrie_new_workers" value="3"')
-        response = self.create(self.group, image="odoo:19.0", database_id=str(self.other_deployment.id))
+        response = self.new_deployment(self.group, image="odoo:19.0", database_id=str(self.other_deployment.id))
         self.assertRefused(response, "Choose a database from the list.")
         # A wired app on a cluster its database is not on.
-        response = self.create(self.group, image="odoo:19.0", database_id=str(self.database.id),
+        response = self.new_deployment(self.group, image="odoo:19.0", database_id=str(self.database.id),
                                cluster_ids=[str(self.cluster.id), str(self.second.id)])
         self.assertRefused(response, "where its database Shop DB does not")
-        self.assertRedirect(self.create(self.group, image="odoo:19.0", database_id=str(self.database.id)),
+        self.assertRedirect(self.new_deployment(self.group, image="odoo:19.0", database_id=str(self.database.id)),
                             f"{self.GROUP}/d/fresh?done=created")
 
     def test_an_edit_that_would_break_a_deployment_is_refused(self):
@@ -80,7 +80,7 @@ class TestPortalTypes(EyriePortalCase):
         page = self.get(f"{self.PROJECT}/dg/tools")
         for name in ("new_env_secrets", "container_command", "container_args", "volume_path", "storage_size"):
             self.assertIn(f'name="{name}"', page.text)
-        response = self.create(self.tools, image="busybox:1.36", port="", env_vars="LOG_LEVEL=info",
+        response = self.new_deployment(self.tools, image="busybox:1.36", port="", env_vars="LOG_LEVEL=info",
                                new_env_secrets=f"API_KEY={SECRET}", container_command="worker",
                                container_args="--queue\njobs", volume_path="/data", storage_size="3Gi")
         self.assertRedirect(response, f"{self.PROJECT}/dg/tools/d/fresh?done=created")
