@@ -55,6 +55,11 @@ def parse_lines(text, pattern):
     return values
 
 
+def split_items(text):
+    """The non-blank lines of ``text``, stripped: a command or its arguments, one item per line."""
+    return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
+
+
 class EyrieDeployment(models.Model):
     _inherit = "eyrie.deployment"
     # Its objects are named slug + a suffix, and its Service's name must start with a letter.
@@ -444,8 +449,8 @@ class EyrieDeployment(models.Model):
         """What a generic app's container gets besides its plain variables (see ``k8s.spec``)."""
         return {
             "secret_env": parse_lines(version.sudo().env_secrets, _ENV_LINE),
-            "command": tuple(line.strip() for line in (version.container_command or "").splitlines() if line.strip()),
-            "args": tuple(line.strip() for line in (version.container_args or "").splitlines() if line.strip()),
+            "command": split_items(version.container_command),
+            "args": split_items(version.container_args),
             "volume_path": version.volume_path or "",
         }
 

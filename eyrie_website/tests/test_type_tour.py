@@ -31,9 +31,11 @@ class TestPortalTypeTour(LiveRunner, EyriePortalCase):
             })
 
     @contextlib.contextmanager
-    def queue_runner(self):
-        """Performs the pending steps of each run once its page listens, until the block ends."""
-        listened, errors, stopping = {}, [], threading.Event()
+    def queue_runner(self, runs):
+        """Performs the pending steps of each run once its page listens, until ``runs`` runs are
+        done. It touches the database only while the browser runs (the test's own cursor is then
+        idle): from the first subscription to the end of the last run."""
+        listened, errors, stopping, browsing = {}, [], threading.Event(), threading.Event()
         websocket = type(self.env["ir.websocket"])
         build = websocket._build_bus_channel_list
 
@@ -44,6 +46,7 @@ class TestPortalTypeTour(LiveRunner, EyriePortalCase):
                     deployment_id = int(channel.split("/")[1])
                     latest = records.env["eyrie.job"].sudo().search([("deployment_id", "=", deployment_id)], limit=1)
                     listened[deployment_id] = max(listened.get(deployment_id, 0), latest.id)
+                    browsing.set()
             return result
 
         def step_to_run(env):
@@ -52,15 +55,23 @@ class TestPortalTypeTour(LiveRunner, EyriePortalCase):
                 return step.queue_job_id.uuid
             return None
 
+        def perform(env, uuid):
+            """Perform the step job; True if its run is done with it."""
+            self.start_job(env, uuid)
+            RunJobController._try_perform_job(env, Job.load(env, uuid))
+            return env["eyrie.job.step"].search([("queue_job_id.uuid", "=", uuid)]).job_id.state == "done"
+
         def target():
             try:
-                while not stopping.is_set():
+                if not browsing.wait(self.TIMEOUT):
+                    raise AssertionError(f"no page listened to a deployment within {self.TIMEOUT} s")
+                done = 0
+                while done < runs and not stopping.is_set():
                     uuid = self.in_cursor(step_to_run)
-                    if not uuid:
+                    if uuid:
+                        done += self.in_cursor(lambda env, uuid=uuid: perform(env, uuid))
+                    else:
                         stopping.wait(0.05)  # until a run is queued and its page listens
-                        continue
-                    self.in_cursor(lambda env, uuid=uuid: self.start_job(env, uuid))
-                    self.in_cursor(lambda env, uuid=uuid: RunJobController._try_perform_job(env, Job.load(env, uuid)))
             except Exception as error:  # raised in the test's thread below
                 errors.append(error)
 
@@ -77,7 +88,7 @@ class TestPortalTypeTour(LiveRunner, EyriePortalCase):
         self.assertFalse(thread.is_alive(), "the runner thread is still running")
 
     def test_operator_creates_and_runs_each_type(self):
-        with self.queue_runner():
+        with self.queue_runner(runs=2 * len(TYPES)):  # Initialize and Deploy of each
             self.start_tour("/_eyrie/p/pa/dg/tour-pgo", "eyrie_portal_each_type", login="ey_operator")
         self.env.invalidate_all()  # the runner thread wrote through cursors of its own
         deployments = self.env["eyrie.deployment"].search([("group_id.slug", "like", "tour-")])
