@@ -415,7 +415,10 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_check_buildable(self, deployment_sudo, already=False):
         """Refuse a form whose deployment could not run on its clusters (an even PXC size, no
-        database…), naming the field to fix; unless the same held before (an edit of something else)."""
+        database…), naming the field to fix; unless the same held before (an edit of something else),
+        or its group runs no book (then nothing is built)."""
+        if not deployment_sudo.group_id.deployment_init_book_id:
+            return
         error = deployment_sudo._build_error(deployment_sudo.current_version_id)
         if error and error != already:
             raise UserError(error)

@@ -23,7 +23,7 @@ class TestPortalActions(EyriePortalCase):
         return {
             "name": "Fresh", "scope_id": str(self.dev.id), "cluster_ids": [str(self.cluster.id)],
             "repository_id": str(self.repository.id), "branch": "main", "image": "ghcr.io/acme/fresh:1",
-            "db_host": "pg.example.com", "db_user": "fresh", **values,
+            **values,
         }
 
     def deployments_named(self, name):

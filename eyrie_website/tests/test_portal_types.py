@@ -15,14 +15,16 @@ class TestPortalTypes(EyriePortalCase):
     def setUpClass(cls):
         super().setUpClass()
         groups = cls.env["eyrie.deployment.group"]
-        cls.mysql = groups.create({"name": "MySQL", "slug": "mysql", "project_id": cls.project.id, "type": "pxc",
-                                   **NO_BOOKS})
+        # Groups with the default books of their type: what they would build is checked.
+        cls.mysql = groups.create({"name": "MySQL", "slug": "mysql", "project_id": cls.project.id, "type": "pxc"})
+        cls.shop = groups.create({"name": "Shop", "slug": "shop", "project_id": cls.project.id, "type": "odoo"})
+        cls.apps = groups.create({"name": "Apps", "slug": "apps", "project_id": cls.project.id, "type": "none"})
         cls.databases = groups.create({"name": "Databases", "slug": "dbs", "project_id": cls.project.id,
                                        "type": "pgo", **NO_BOOKS})
         cls.database = cls.make_deployment(cls.databases, "Shop DB", slug="shop-db")
         # A second cluster of the project (operators choose among those it uses), without the database.
         cls.second = cls.env["eyrie.cluster"].create({"name": "Cluster A2", "slug": "ca2"})
-        cls.make_deployment(cls.tools, "Elsewhere", slug="elsewhere", cluster_ids=[Command.set(cls.second.ids)])
+        cls.make_deployment(cls.apps, "Elsewhere", slug="elsewhere", cluster_ids=[Command.set(cls.second.ids)])
 
     def new_deployment(self, group, **values):
         data = {"name": "Fresh", "scope_id": str(self.dev.id), "cluster_ids": [str(self.cluster.id)],
@@ -49,16 +51,19 @@ class TestPortalTypes(EyriePortalCase):
         self.assertRecordValues(self.named("Fresh"), [{"pxc_size": 2, "pxc_unsafe": True}])
         self.named("Fresh").unlink()
         # Odoo without a database, or with one of another project.
-        response = self.new_deployment(self.group, image="odoo:19.0", workers="3")
+        response = self.new_deployment(self.shop, image="odoo:19.0", workers="3")
         self.assertRefused(response, "fix its field “Database”", 'id="eyrie_new_workers" value="3"')
-        response = self.new_deployment(self.group, image="odoo:19.0", database_id=str(self.other_deployment.id))
+        response = self.new_deployment(self.shop, image="odoo:19.0", database_id=str(self.other_deployment.id))
         self.assertRefused(response, "Choose a database from the list.")
         # A wired app on a cluster its database is not on.
-        response = self.new_deployment(self.group, image="odoo:19.0", database_id=str(self.database.id),
+        response = self.new_deployment(self.shop, image="odoo:19.0", database_id=str(self.database.id),
                                cluster_ids=[str(self.cluster.id), str(self.second.id)])
         self.assertRefused(response, "where its database Shop DB does not")
-        self.assertRedirect(self.new_deployment(self.group, image="odoo:19.0", database_id=str(self.database.id)),
-                            f"{self.GROUP}/d/fresh?done=created")
+        self.assertRedirect(self.new_deployment(self.shop, image="odoo:19.0", database_id=str(self.database.id)),
+                            f"{self.PROJECT}/dg/shop/d/fresh?done=created")
+        # A group without books builds nothing: there a draft may wait for its database.
+        self.assertRedirect(self.new_deployment(self.group, name="Later", image="odoo:19.0"),
+                            f"{self.GROUP}/d/later?done=created")
 
     def test_an_edit_that_would_break_a_deployment_is_refused(self):
         app = self.make_deployment(self.mysql, "Cluster", slug="cluster", image=False)
@@ -70,29 +75,30 @@ class TestPortalTypes(EyriePortalCase):
         self.assertIn("fix its field “PXC Size”", response.text)
         self.assertIn('value="haproxy:9"', response.text)
         self.assertEqual((app.pxc_size, app.haproxy_image, app.current_version_id.number), (3, False, 1))
-        # An edit of something else is taken while the deployment cannot run anyway (see test_portal_actions).
-        self.assertRedirect(self.post(f"{self.DEPLOYMENT}/edit", {"image": "odoo:19.1", "branch": "main",
-                                                                   "commit_ref": ""}),
-                            f"{self.DEPLOYMENT}?done=saved")
+        # An edit of something else is taken while the deployment cannot run anyway.
+        self.make_deployment(self.shop, "No database", slug="nodb")
+        self.assertRedirect(self.post(f"{self.PROJECT}/dg/shop/d/nodb/edit", {
+            "image": "odoo:19.1", "branch": "main", "commit_ref": ""}), f"{self.PROJECT}/dg/shop/d/nodb?done=saved")
+        self.assertEqual(self.named("No database").image, "odoo:19.1")
 
     def test_generic_app_container_fields_and_secret_variables(self):
         self.login("ey_operator")
-        page = self.get(f"{self.PROJECT}/dg/tools")
+        page = self.get(f"{self.PROJECT}/dg/apps")
         for name in ("new_env_secrets", "container_command", "container_args", "volume_path", "storage_size"):
             self.assertIn(f'name="{name}"', page.text)
-        response = self.new_deployment(self.tools, image="busybox:1.36", port="", env_vars="LOG_LEVEL=info",
+        response = self.new_deployment(self.apps, image="busybox:1.36", port="", env_vars="LOG_LEVEL=info",
                                new_env_secrets=f"API_KEY={SECRET}", container_command="worker",
                                container_args="--queue\njobs", volume_path="/data", storage_size="3Gi")
-        self.assertRedirect(response, f"{self.PROJECT}/dg/tools/d/fresh?done=created")
+        self.assertRedirect(response, f"{self.PROJECT}/dg/apps/d/fresh?done=created")
         app = self.named("Fresh")
         self.assertRecordValues(app, [{"port": 0, "container_command": "worker", "container_args": "--queue\njobs",
                                        "volume_path": "/data", "storage_size": "3Gi"}])
         self.assertEqual(app.sudo().env_secrets, f"API_KEY={SECRET}\n")
-        page = self.get(f"{self.PROJECT}/dg/tools/d/fresh")
+        page = self.get(f"{self.PROJECT}/dg/apps/d/fresh")
         self.assertIn("Set: API_KEY", page.text)
         self.assertNotIn(SECRET, page.text)
         # A refused edit keeps the input, never the typed secret, and writes nothing.
-        url = f"{self.PROJECT}/dg/tools/d/fresh/edit"
+        url = f"{self.PROJECT}/dg/apps/d/fresh/edit"
         data = {"image": "busybox:1.36", "branch": "", "commit_ref": "", "new_env_secrets": "TOKEN=new-secret",
                 "volume_path": "data", "container_args": "--queue\nmail"}
         response = self.post(url, data)
@@ -101,6 +107,6 @@ class TestPortalTypes(EyriePortalCase):
         self.assertIn("--queue\nmail", response.text)
         self.assertNotIn("new-secret", response.text)
         self.assertEqual((app.volume_path, app.env_secret_names), ("/data", "API_KEY"))
-        self.assertRedirect(self.post(url, {**data, "volume_path": ""}), f"{self.PROJECT}/dg/tools/d/fresh?done=saved")
+        self.assertRedirect(self.post(url, {**data, "volume_path": ""}), f"{self.PROJECT}/dg/apps/d/fresh?done=saved")
         self.assertEqual(app.env_secret_names, "API_KEY, TOKEN")
         self.assertIn("Secret Environment Variables: changed", app.current_version_id.changes)
