@@ -31,8 +31,10 @@ every one is optional unless said otherwise:
   operator's ``unsafeFlags``).  ``image`` is the PXC image (default
   ``PXC_IMAGE``).  A name too long for the operator gets a shortened cluster
   name (see ``builders.pxc.cluster_name``).
-* ``none``: nothing; ``image``, ``port`` and ``env`` describe the app.
-  Without a ``port`` it runs as a worker: no Service, no Ingress.
+* ``none``: nothing; ``image``, ``port``, ``env`` (plain values, a
+  ConfigMap), ``secret_env`` (a Secret), ``command``, ``args`` and
+  ``volume_path`` (a claim of ``storage_size`` mounted there) describe the
+  app.  Without a ``port`` it runs as a worker: no Service, no Ingress.
 
 An app whose database is a PGO deployment carries a :class:`DatabaseLink`
 (``database``) instead of database settings: its books add its user to that
@@ -54,7 +56,7 @@ from .errors import InvalidSpec
 TYPES = ("odoo", "pgo", "pxc", "none")
 
 # Suffixes that builders append to ``name``; the longest must still fit 63 chars.
-NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update", "-database")
+NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update", "-database", "-data")
 
 # \Z, not $: "$" also matches before a trailing newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
@@ -199,6 +201,12 @@ class DeploymentSpec:
     source: Source | None = None
     database: DatabaseLink | None = None
     db_password: str = field(default="", repr=False)
+    # The container of a "none" app: variables kept in a Secret, its command and arguments (the
+    # image's own when empty), and where a volume of ``storage_size`` is mounted (none when empty).
+    secret_env: Mapping[str, str] | None = field(default=None, repr=False)
+    command: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    volume_path: str = ""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -230,9 +238,14 @@ class DeploymentSpec:
             check_dns_subdomain("tls_secret", self.tls_secret)
         if not _QUANTITY.match(self.storage_size):
             raise InvalidSpec("storage_size", f"{self.storage_size!r} is not a quantity like '10Gi'")
-        for env_name in self.env or {}:
-            if not _ENV_NAME.match(env_name):
-                raise InvalidSpec("env", f"{env_name!r} is not a valid variable name")
+        for key in ("env", "secret_env"):
+            for env_name in getattr(self, key) or {}:
+                if not _ENV_NAME.match(env_name):
+                    raise InvalidSpec(key, f"{env_name!r} is not a valid variable name")
+        both = sorted(set(self.env or {}) & set(self.secret_env or {}))
+        if both:
+            raise InvalidSpec("secret_env", f"{', '.join(both)} also has a plain value: keep one of the two")
+        self._validate_container()
         if self.port is not None and not (
             isinstance(self.port, int) and not isinstance(self.port, bool) and 0 < self.port < 65536
         ):
@@ -256,6 +269,17 @@ class DeploymentSpec:
             self._validate_pgo()
         if self.type == "pxc":
             self._validate_pxc()
+
+    def _validate_container(self) -> None:
+        for key in ("command", "args"):
+            value = getattr(self, key)
+            if not isinstance(value, tuple) or not all(isinstance(item, str) and item for item in value):
+                raise InvalidSpec(key, "must be a list of non-empty texts, one per argument")
+        if self.volume_path:
+            if not _ABSOLUTE_PATH.match(self.volume_path) or self.volume_path == "/":
+                raise InvalidSpec("volume_path", f"{self.volume_path!r} must be an absolute path in the container")
+            if self.source is not None and self.source.path.rstrip("/") == self.volume_path.rstrip("/"):
+                raise InvalidSpec("volume_path", f"{self.volume_path!r} is where the repository's code is")
 
     def _validate_odoo(self) -> None:
         # The Ingress sends /websocket to the gevent port, which only workers >= 1 open.

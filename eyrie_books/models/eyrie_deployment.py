@@ -36,7 +36,8 @@ SETTING_FIELDS = {
     "haproxy_image": "haproxy_image", "unsafe": "pxc_unsafe",
 }
 SPEC_FIELDS = {"storage_size": "storage_size", "port": "port", "env": "env_vars", "image": "image",
-               "replicas": "replicas", "name": "slug", "namespace": "slug"}
+               "replicas": "replicas", "name": "slug", "namespace": "slug", "secret_env": "new_env_secrets",
+               "command": "container_command", "args": "container_args", "volume_path": "volume_path"}
 
 
 def parse_lines(text, pattern):
@@ -51,6 +52,11 @@ def parse_lines(text, pattern):
             raise ValueError(line.strip())
         values[match[1]] = match[2]
     return values
+
+
+def split_items(text):
+    """The non-blank lines of ``text``, stripped: a command or its arguments, one item per line."""
+    return tuple(line.strip() for line in (text or "").splitlines() if line.strip())
 
 
 class EyrieDeployment(models.Model):
@@ -120,6 +126,31 @@ class EyrieDeployment(models.Model):
     # none
     env_vars = fields.Text(
         string="Environment Variables", versioned=True, help="One variable per line: NAME=value.",
+    )
+    # Secret variables are credentials like db_password: typed through new_env_secrets, read by the system.
+    env_secrets = fields.Text(
+        string="Secret Environment Variables", groups="base.group_system", copy=False, prefetch=False,
+        versioned=True,
+    )
+    new_env_secrets = fields.Text(
+        string="Set Secret Variables", compute="_compute_new_env_secrets", inverse="_inverse_new_env_secrets",
+        groups=USER, help="One per line: NAME=value sets a variable (kept in a Secret), -NAME removes it. "
+                          "Written here, never shown back.",
+    )
+    env_secret_names = fields.Char(
+        string="Secret Variables", compute="_compute_env_secret_names",
+        help="The secret variables set (values hidden).",
+    )
+    container_command = fields.Text(
+        string="Command", versioned=True,
+        help="One item per line, replacing the image's entrypoint (empty: the image's).",
+    )
+    container_args = fields.Text(
+        string="Arguments", versioned=True, help="One argument per line (empty: the image's).",
+    )
+    volume_path = fields.Char(
+        versioned=True,
+        help="Where a persistent volume of the storage size is mounted, e.g. /data (empty: no volume).",
     )
     job_ids = fields.One2many("eyrie.job", "deployment_id", string="Runs")
     running_job_count = fields.Integer(compute="_compute_run_status", string="Running Jobs")
@@ -227,6 +258,31 @@ class EyrieDeployment(models.Model):
         for deployment in self.filtered("new_db_password"):
             deployment.sudo().db_password = deployment.new_db_password
 
+    def _compute_new_env_secrets(self):
+        self.new_env_secrets = False
+
+    def _inverse_new_env_secrets(self):
+        """Merge the typed lines into the stored variables; an error names the line by its number
+        only (its text may be a secret)."""
+        for deployment in self.filtered("new_env_secrets"):
+            values = parse_lines(deployment.sudo().env_secrets, _ENV_LINE)
+            for number, line in enumerate(deployment.new_env_secrets.splitlines(), start=1):
+                line = line.strip()
+                if line.startswith("-") and "=" not in line:
+                    values.pop(line[1:], None)
+                elif match := _ENV_LINE.match(line):
+                    values[match[1]] = match[2]
+                elif line:
+                    raise ValidationError(self.env._(
+                        "Secret variables: line %(number)s is not NAME=value (or -NAME to remove one).", number=number,
+                    ))
+            deployment.sudo().env_secrets = "".join(f"{name}={value}\n" for name, value in values.items()) or False
+
+    @api.depends("env_secrets")
+    def _compute_env_secret_names(self):
+        for deployment in self:
+            deployment.env_secret_names = ", ".join(parse_lines(deployment.sudo().env_secrets, _ENV_LINE)) or False
+
     @api.constrains("database_id", "project_id")
     def _check_database(self):
         for deployment in self.filtered("database_id"):
@@ -262,16 +318,22 @@ class EyrieDeployment(models.Model):
                         app=app.name, clusters=", ".join(missing.mapped("name")), database=app.database_id.name,
                     ))
 
-    @api.constrains("env_vars", "odoo_options")
+    @api.constrains("env_vars", "odoo_options", "env_secrets")
     def _check_lines(self):
         for deployment in self:
             try:
-                parse_lines(deployment.env_vars, _ENV_LINE)
+                env = parse_lines(deployment.env_vars, _ENV_LINE)
             except ValueError as error:
                 raise ValidationError(self.env._(
                     "Environment Variables: “%(line)s” is not NAME=value (a name of letters, digits, '_', '-' "
                     "and '.', not starting with a digit).", line=str(error),
                 )) from None
+            both = sorted(set(env).intersection(parse_lines(deployment.sudo().env_secrets, _ENV_LINE)))
+            if both:
+                raise ValidationError(self.env._(
+                    "Environment Variables: %(names)s also has a secret value: keep one of the two.",
+                    names=", ".join(both),
+                ))
             try:
                 options = parse_lines(deployment.odoo_options, _OPTION_LINE)
             except ValueError as error:
@@ -377,6 +439,7 @@ class EyrieDeployment(models.Model):
             storage_size=version.storage_size or "1Gi",
             port=version.port or None,
             env=parse_lines(version.env_vars, _ENV_LINE) if self.type == "none" else None,
+            **(self._k8s_container(version) if self.type == "none" else {}),
             settings=self._k8s_settings(version),
             source=self._k8s_source(cluster, version),
             database=self._k8s_database(cluster, version),
@@ -393,6 +456,15 @@ class EyrieDeployment(models.Model):
             cluster=operators.short_name(database.slug, operators.PGO_CLUSTER_NAME_MAX),
             user=self.slug, database=version.db_name or self.slug,
         )
+
+    def _k8s_container(self, version):
+        """What a generic app's container gets besides its plain variables (see ``k8s.spec``)."""
+        return {
+            "secret_env": parse_lines(version.sudo().env_secrets, _ENV_LINE),
+            "command": split_items(version.container_command),
+            "args": split_items(version.container_args),
+            "volume_path": version.volume_path or "",
+        }
 
     def _k8s_source(self, cluster, version):
         """The code ``version`` runs, fetched at its commit, or None (no repository, or a generic

@@ -37,4 +37,10 @@ class EyrieDeploymentVersion(models.Model):
     haproxy_image = fields.Char(string="HAProxy Image", readonly=True)
     pxc_unsafe = fields.Boolean(string="Unsafe (dev only)", readonly=True)
     env_vars = fields.Text(string="Environment Variables", readonly=True)
+    env_secrets = fields.Text(
+        string="Secret Environment Variables", readonly=True, groups="base.group_system", prefetch=False,
+    )
+    container_command = fields.Text(string="Command", readonly=True)
+    container_args = fields.Text(string="Arguments", readonly=True)
+    volume_path = fields.Char(readonly=True)
     job_ids = fields.One2many("eyrie.job", "version_id", string="Runs", readonly=True)

@@ -2,7 +2,8 @@
 eyrie_website share.
 
 The secrets are distinctive values put where the product keeps credentials (a cluster's kubeconfig
-and token, a registry login, a repository's token) plus the passwords the builders generate.
+and token, a registry login, a repository's token, a generic app's secret variable) plus the
+passwords the builders generate.
 :func:`leaks` looks for each, as typed and base64-encoded (Kubernetes Secrets hold base64), in
 texts gathered from everywhere a user, a log reader or the chatter could see.
 """
@@ -23,6 +24,7 @@ SECRETS = {
     "cluster token": "ey-cluster-token-5b8e2d61aa07",
     "registry password": "ey-registry-password-9d4c7e13f2",
     "repository token": "ey-repository-token-3e9a0c47b1",
+    "app secret variable": "ey-app-secret-variable-6c1f0a93d2",
 }
 REGISTRY = RegistryCredentials("registry.example.com", "ey-robot", SECRETS["registry password"])
 

@@ -13,7 +13,7 @@ import json
 from odoo import Command
 
 from odoo.addons.eyrie_books.k8s import builders
-from odoo.addons.eyrie_books.k8s.builders import common, pxc
+from odoo.addons.eyrie_books.k8s.builders import common, generic, pxc
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import RunningCluster, free_port
 
 from . import leaks
@@ -37,7 +37,8 @@ class TestSecretsStayHidden(BooksCase):
         self.secrets = self.enterContext(leaks.Secrets().recorded(self.env.registry["eyrie.deployment"]))
         self.since = {  # 0 for a model without records yet (a database without demo data)
             model: self.env[model].sudo().search([], order="id desc", limit=1).id or 0
-            for model in ("mail.message", "eyrie.job", "eyrie.job.step", "queue.job", "bus.bus")
+            for model in ("mail.message", "eyrie.deployment.version", "eyrie.job", "eyrie.job.step", "queue.job",
+                          "bus.bus")
         }
 
     def make_ready(self, step):
@@ -52,13 +53,17 @@ class TestSecretsStayHidden(BooksCase):
         self.repository.auth_method = "token"
         self.repository.sudo().token = SECRETS["repository token"]
         code = {"repository_id": self.repository.id, "commit_ref": "a1b2c3d4", "source_path": "/srv/app"}
+        # Generic apps have a secret variable too (a Secret of their namespace), changed once.
+        app = {**code, "new_env_secrets": f"API_KEY={SECRETS['app secret variable']}\nTOKEN=1"}
         with leaks.captured_logs() as logs:
             clusters = self.make_clusters()
             for kind in ("odoo", "pgo", "pxc", "none"):
-                vals = code if kind in ("odoo", "none") else {}
+                vals = {"odoo": code, "none": app}.get(kind, {})
                 self.run_actions(self.make_deployment(name=f"dry-{kind}", kind=kind, **vals), clusters["dry"])
             self.run_actions(self.make_deployment(name="tok-pxc", kind="pxc"), clusters["token"])
-            self.run_actions(self.make_deployment(name="kc-none", kind="none", **code), clusters["kubeconfig"])
+            kc_none = self.make_deployment(name="kc-none", kind="none", **app)
+            kc_none.new_env_secrets = "TOKEN=2"
+            self.run_actions(kc_none, clusters["kubeconfig"])
             refused = self.refused_run(clusters["token"])
             lost = self.make_deployment(name="lost", kind="none")
             self.run_actions(lost, clusters["unreachable"], actions=("action_initialize",))
@@ -136,6 +141,9 @@ class TestSecretsStayHidden(BooksCase):
         self.assertLessEqual(stored, set(self.secrets.generated))
         pull = self.mock.stored(common.pull_secret(spec))
         self.assertIn(SECRETS["registry password"], base64.b64decode(pull["data"][".dockerconfigjson"]).decode())
+        app = self.env["eyrie.deployment"].search([("name", "=", "kc-none")])
+        variables = self.mock.stored(generic.secret(app._k8s_spec(clusters["kubeconfig"])))
+        self.assertEqual(base64.b64decode(variables["data"]["API_KEY"]).decode(), SECRETS["app secret variable"])
 
     def gather(self, logs):
         """Everything people may read about what happened: ``{where: text}``."""
@@ -147,6 +155,8 @@ class TestSecretsStayHidden(BooksCase):
                 texts[f"tracking {tracking.id}"] = " ".join(str(tracking[name] or "") for name in (
                     "old_value_char", "new_value_char", "old_value_text", "new_value_text",
                 ))
+        for version in env["eyrie.deployment.version"].search([("id", ">", self.since["eyrie.deployment.version"])]):
+            texts[f"version {version.id}"] = version.changes
         for job in env["eyrie.job"].search([("id", ">", self.since["eyrie.job"])]):
             texts[f"run {job.id}"] = f"{job.display_name} {job.error}"
             texts[f"deployment {job.deployment_id.id}"] = job.deployment_id.run_error

@@ -58,10 +58,11 @@ TYPE_FIELDS = {
     "odoo": ("database_id", "db_host", "db_port", "db_user", "new_db_password", "db_name", "workers", "odoo_options"),
     "pgo": ("postgres_version", "instances", "backup_size"),
     "pxc": ("pxc_cr_version", "pxc_size", "haproxy_enabled", "haproxy_size", "haproxy_image", "pxc_unsafe"),
-    "none": ("port", "env_vars"),
+    "none": ("port", "env_vars", "new_env_secrets", "container_command", "container_args", "volume_path",
+             "storage_size"),
 }
 # Credentials: written when typed, never shown back (not even the refused input).
-WRITE_ONLY_FIELDS = ("new_db_password",)
+WRITE_ONLY_FIELDS = ("new_db_password", "new_env_secrets")
 # Whole numbers a form may leave empty: none (a worker, for the port) rather than the default.
 OPTIONAL_NUMBERS = ("port",)
 # PostgreSQL's integer ids stop here; a longer number in a URL names nothing.
@@ -175,7 +176,9 @@ class EyriePortal(CustomerPortal):
             choices = self._eyrie_choices(project_sudo)
             values = self._eyrie_new_deployment_values(typed, group_sudo, choices)
             values.update(self._eyrie_type_values(typed, group_sudo.type, choices))
-            return self._eyrie_actor(request.env["eyrie.deployment"]).create(values)
+            deployment = self._eyrie_actor(request.env["eyrie.deployment"]).create(values)
+            self._eyrie_check_buildable(deployment.sudo())
+            return deployment
 
         deployment, error = self._eyrie_apply(create)
         if error:
@@ -194,7 +197,10 @@ class EyriePortal(CustomerPortal):
         def edit():
             values = {name: typed[name] or False for name in EDIT_FIELDS}
             values.update(self._eyrie_type_values(typed, kind, self._eyrie_choices(records[0])))
-            return self._eyrie_actor(deployment_sudo).write(values)
+            already = deployment_sudo._build_error(version)
+            result = self._eyrie_actor(deployment_sudo).write(values)
+            self._eyrie_check_buildable(deployment_sudo, already)
+            return result
 
         _result, error = self._eyrie_apply(edit)
         if error:
@@ -406,6 +412,16 @@ class EyriePortal(CustomerPortal):
             return None, error.args[0]
         except IntegrityError as error:
             return None, request.env["eyrie.deployment"]._sql_error_to_message(error)
+
+    def _eyrie_check_buildable(self, deployment_sudo, already=False):
+        """Refuse a form whose deployment could not run on its clusters (an even PXC size, no
+        database…), naming the field to fix; unless the same held before (an edit of something else),
+        or its group runs no book (then nothing is built)."""
+        if not deployment_sudo.group_id.deployment_init_book_id:
+            return
+        error = deployment_sudo._build_error(deployment_sudo.current_version_id)
+        if error and error != already:
+            raise UserError(error)
 
     def _eyrie_choices(self, project_sudo):
         """The scopes, clusters and repositories the user may pick for a deployment of this project.

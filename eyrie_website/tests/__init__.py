@@ -5,3 +5,5 @@ from . import test_tour
 from . import test_runs
 from . import test_live_tour
 from . import test_secrets
+from . import test_portal_types
+from . import test_type_tour

@@ -103,14 +103,19 @@ def generated_secret(spec: DeploymentSpec, name: str, keys: Iterable[str]) -> Ob
     Every call draws new values, so it must be applied create-only
     (see :func:`is_create_only`): the first values stay for good.
     """
-    meta = metadata(spec, name)
-    meta["annotations"][ANNOTATION_GENERATED] = "true"
+    secret = opaque_secret(spec, name, {key: secrets.token_urlsafe(24) for key in keys})
+    secret["metadata"]["annotations"][ANNOTATION_GENERATED] = "true"
+    return secret
+
+
+def opaque_secret(spec: DeploymentSpec, name: str, values: Mapping[str, str]) -> Obj:
+    """An Opaque Secret holding ``values`` (base64 in ``data``, as the API server keeps them)."""
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": meta,
+        "metadata": metadata(spec, name),
         "type": "Opaque",
-        "data": {key: _b64(secrets.token_urlsafe(24)) for key in keys},
+        "data": {key: _b64(value) for key, value in values.items()},
     }
 
 

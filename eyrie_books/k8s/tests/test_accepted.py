@@ -97,6 +97,13 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "longest-name": {"name": LONGEST},
         "token-source": {"port": 8080, "source": Source(URL, COMMIT, "main", token="t", path="/srv/app")},
         "ssh-source-worker": {"port": None, "source": Source(URL, COMMIT, ssh_key="k", known_hosts="h", path="/app")},
+        "secret-env": {"port": 8080, "env": {"LOG_LEVEL": "info"}, "secret_env": {"API_KEY": "s3cret", "x.y": "z"}},
+        "secret-env-only-worker": {"port": None, "env": {}, "secret_env": {"TOKEN": "t"}},
+        "command-args": {"command": ("/bin/sh", "-c"), "args": ("exec app --port 8080",)},
+        "args-only-worker": {"port": None, "args": ("--queue", "jobs")},
+        "volume": {"volume_path": "/var/lib/app"},
+        "volume-worker-all": {"port": None, "volume_path": "/data", "secret_env": {"TOKEN": "t"},
+                              "command": ("worker",), "source": Source(URL, COMMIT, "main", token="t", path="/app")},
     },
 }
 

@@ -40,7 +40,8 @@ def _container(obj: Obj) -> Obj:
                   ("Service", "web"), ("Ingress", "web")]),
         ("pgo", [("Namespace", NAMESPACE), ("PostgresCluster", "db")]),
         ("pxc", [("Namespace", NAMESPACE), ("Secret", "mysql-secrets"), ("PerconaXtraDBCluster", "mysql")]),
-        ("none", [("Namespace", NAMESPACE), ("Deployment", "app"), ("Service", "app"), ("Ingress", "app")]),
+        ("none", [("Namespace", NAMESPACE), ("ConfigMap", "app-config"), ("Deployment", "app"),
+                  ("Service", "app"), ("Ingress", "app")]),
     ],
 )
 def test_objects_for_lists_each_type_in_apply_order(type_: str, expected: list[tuple[str, str]]) -> None:
@@ -334,8 +335,10 @@ def test_generic_app() -> None:
         "name": "app",
         "image": "nginx:1.27",
         "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-        "env": [{"name": "GREETING", "value": "hello"}],
+        "envFrom": [{"configMapRef": {"name": "app-config"}}],
     }
+    config = generic.config_map(spec)
+    assert config is not None and config["data"] == {"GREETING": "hello"}
     service = generic.service(spec)
     assert service is not None
     assert [(p["name"], p["port"], p["targetPort"]) for p in service["spec"]["ports"]] == [("http", 8080, 8080)]
@@ -343,13 +346,63 @@ def test_generic_app() -> None:
     assert ingress is not None
     paths = ingress["spec"]["rules"][0]["http"]["paths"]
     assert [(p["path"], p["backend"]["service"]["port"]["number"]) for p in paths] == [("/", 8080)]
-    assert [obj["kind"] for obj in objects_for(make_spec("none", host=""))] == ["Namespace", "Deployment", "Service"]
+    assert [obj["kind"] for obj in objects_for(make_spec("none", host="", env={}))] == [
+        "Namespace", "Deployment", "Service"]
 
 
 def test_generic_worker_has_no_service_and_no_ingress() -> None:
     spec = make_spec("none", port=None, env={})
     assert [obj["kind"] for obj in objects_for(spec)] == ["Namespace", "Deployment"]
     assert _container(generic.deployment(spec)) == {"name": "app", "image": "nginx:1.27"}
+
+
+def test_generic_secret_env_is_in_a_secret_only() -> None:
+    spec = make_spec("none", env={"LOG_LEVEL": "info"}, secret_env={"API_KEY": "s3cret-value"})
+    secret = generic.secret(spec)
+    assert secret is not None
+    assert (secret["metadata"]["name"], secret["type"]) == ("app-secrets", "Opaque")
+    assert {key: _decode(value) for key, value in secret["data"].items()} == {"API_KEY": "s3cret-value"}
+    assert not is_create_only(secret)  # a changed value is written on the next run
+    deployment = generic.deployment(spec)
+    assert _container(deployment)["envFrom"] == [
+        {"configMapRef": {"name": "app-config"}}, {"secretRef": {"name": "app-secrets"}}]
+    others = [obj for obj in objects_for(spec) if obj is not secret and obj["kind"] != "Secret"]
+    assert "s3cret-value" not in json.dumps(others)
+    assert "s3cret-value" not in repr(spec)
+    assert generic.secret(make_spec("none")) is None
+
+
+def test_generic_pods_roll_out_with_each_version_of_their_environment() -> None:
+    """A ConfigMap or Secret changed alone restarts nothing: the pod template names the version."""
+    first = generic.deployment(make_spec("none", version="3", secret_env={"TOKEN": "a"}))
+    second = generic.deployment(make_spec("none", version="4", secret_env={"TOKEN": "b"}))
+    assert first["spec"]["template"]["metadata"]["annotations"] == {common.ANNOTATION_VERSION: "3"}
+    assert second["spec"]["template"]["metadata"]["annotations"] == {common.ANNOTATION_VERSION: "4"}
+    plain = generic.deployment(make_spec("none", env={}))
+    assert "annotations" not in plain["spec"]["template"]["metadata"]
+
+
+def test_generic_command_and_arguments() -> None:
+    spec = make_spec("none", command=("/bin/sh", "-c"), args=("exec app --port 8080",))
+    container = _container(generic.deployment(spec))
+    assert (container["command"], container["args"]) == (["/bin/sh", "-c"], ["exec app --port 8080"])
+    assert "command" not in _container(generic.deployment(make_spec("none", args=("--verbose",))))
+
+
+def test_generic_volume() -> None:
+    spec = make_spec("none", volume_path="/var/lib/app", storage_size="5Gi", storage_class="fast")
+    assert _kinds_and_names(objects_for(spec))[1:4] == [
+        ("ConfigMap", "app-config"), ("PersistentVolumeClaim", "app-data"), ("Deployment", "app")]
+    claim = generic.volume(spec)
+    assert claim is not None
+    assert claim["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}},
+                             "storageClassName": "fast"}
+    deployment = generic.deployment(spec)
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["template"]["spec"]["volumes"] == [
+        {"name": "data", "persistentVolumeClaim": {"claimName": "app-data"}}]
+    assert _container(deployment)["volumeMounts"] == [{"name": "data", "mountPath": "/var/lib/app"}]
+    assert generic.volume(make_spec("none")) is None
 
 
 # --- pause ------------------------------------------------------------------

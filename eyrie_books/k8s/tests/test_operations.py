@@ -65,7 +65,7 @@ def test_pause_scales_through_the_scale_subresource(kube: Kube, cluster: MockClu
 
 
 def test_ensure_patches_only_the_changed_fields_as_a_merge_patch(kube: Kube, cluster: MockCluster) -> None:
-    spec = make_spec("none")
+    spec = make_spec("none", env={})  # no ConfigMap: the pod template has no version
     assert kube.ensure(generic.deployment(spec)) == "created"
     changed = generic.deployment(dataclasses.replace(spec, image="nginx:1.28", version="1.0.1"))
 

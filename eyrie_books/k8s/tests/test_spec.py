@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from .. import operators
 from ..builders import objects_for, odoo, pause_patch, workload
 from ..errors import InvalidSpec, KubeError, PermanentError
-from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, is_dns_label
+from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, Source, is_dns_label
 from . import validation
 from .factories import make_spec
 
@@ -61,6 +61,14 @@ def test_valid_specs_pass(type_: str) -> None:
         ("none", {"host": "", "tls_secret": "acme-tls"}, "tls_secret"),
         ("none", {"tls_secret": "Acme TLS"}, "tls_secret"),
         ("none", {"env": {"BAD NAME": "x"}}, "env"),
+        ("none", {"secret_env": {"1TOKEN": "x"}}, "secret_env"),
+        ("none", {"env": {"TOKEN": "a"}, "secret_env": {"TOKEN": "b"}}, "secret_env"),
+        ("none", {"command": ["/bin/sh"]}, "command"),
+        ("none", {"args": ("--a", "")}, "args"),
+        ("none", {"volume_path": "data"}, "volume_path"),
+        ("none", {"volume_path": "/"}, "volume_path"),
+        ("none", {"volume_path": "/srv/app/", "source": Source("https://git.example.com/a.git", "main",
+                                                                path="/srv/app")}, "volume_path"),
         ("none", {"port": 0}, "port"),
         ("none", {"port": True}, "port"),
         ("odoo", {"port": "8069"}, "port"),

@@ -239,6 +239,10 @@ def _references(obj: Obj) -> Iterator[tuple[str, str, str]]:
             secret = variable.get("valueFrom", {}).get("secretKeyRef")
             if secret:
                 yield "Secret", secret["name"], f"env {variable['name']}"
+        for source in container.get("envFrom", []):
+            for key, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                if key in source:
+                    yield kind, source[key]["name"], f"envFrom of {container['name']}"
 
 
 def pull_secret_gaps(obj: Obj, pull_secret: str) -> list[str]:
