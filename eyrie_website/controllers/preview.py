@@ -12,7 +12,7 @@ from .portal import DEPLOYMENT, EyriePortal, eyrie_url
 class EyriePreviewPortal(EyriePortal):
     @route(f"{DEPLOYMENT}/preview", type="http", auth="user", website=True, methods=["GET"], readonly=True)
     def eyrie_deployment_preview(self, project, group, deployment, action=None, **kw):
-        project_sudo, group_sudo, deployment_sudo = records = self._eyrie_records(project, group, deployment)
+        project_sudo, _group_sudo, deployment_sudo = records = self._eyrie_records(project, group, deployment)
         self._eyrie_check_operator(project_sudo)
         books = {key: deployment_sudo.group_id[f"deployment_{lifecycle.ACTIONS[target]}_book_id"]
                  for key, target in lifecycle.ACTION_TARGETS.items()}
