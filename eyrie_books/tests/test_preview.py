@@ -3,6 +3,7 @@ cluster: create, change (with a field-level diff), unchanged and delete, and nev
 An unchanged re-deploy sends no write either, for every type."""
 
 from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form
 
 from odoo.addons.eyrie_books.k8s import builders
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, free_port
@@ -154,3 +155,16 @@ class TestPreview(BooksCase):
         with self.assertRaises(AccessError):
             deployment.with_user(self.internal).preview_action("deploy")
         self.assertTrue(deployment.with_user(self.user).preview_action("deploy")["clusters"])
+
+    def test_the_dialog_previews_the_chosen_action(self):
+        deployment = self.make_deployment(name="p-dialog", kind="none", image="nginx:1.27")
+        self.run_action(deployment, "action_initialize", "init")
+        self.run_action(deployment, "action_deploy", "deploy")
+        dialog = Form(self.env["eyrie.deployment.preview"].with_user(self.user).with_context(
+            default_deployment_id=deployment.id))
+        self.assertEqual(dialog.action, "redeploy")  # what a deployed deployment would do next
+        self.assertIn('data-action="unchanged"', str(dialog.result_html))
+        self.assertNotIn('data-action="create"', str(dialog.result_html))
+        dialog.action = "drop"
+        self.assertIn('data-action="delete"', str(dialog.result_html))
+        self.assertIn("Test cluster", str(dialog.result_html))
