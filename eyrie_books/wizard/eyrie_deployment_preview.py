@@ -145,7 +145,7 @@ class EyrieDeploymentPreview(models.TransientModel):
                 spec = deployment._k8s_spec(cluster, job.version_id)
             except InvalidSpec:
                 continue
-            steps = [(step.kind, {**json.loads(step.parameters or "{}"), "modules": None})
+            steps = [(step.kind, {**parse_parameters(step.parameters), "modules": None})
                      for step in job.step_ids.sorted(lambda step: (step.sequence, step.id))]
             replayed.append((spec, steps))
         return replayed[::-1]
