@@ -10,3 +10,4 @@ from . import test_waits
 from . import test_config
 from . import test_wiring
 from . import test_container
+from . import test_preview
