@@ -79,6 +79,10 @@ def test_health_of_each_type_follows_its_operator(rpc, json2, mock):  # noqa: F8
         "pxc": deployed(rpc, mock, "pxc"),
         "none": deployed(rpc, mock, "none"),
     }
+    # The Odoo deployment is a new user of the database: out of sync until the database deploys it.
+    rpc("eyrie.deployment", "action_refresh_health", [database])
+    assert health(rpc, database) == ("healthy", "out_of_sync")
+    run(rpc, mock, database, "action_deploy", ("PostgresCluster", RUNNING["PostgresCluster"], ""))
     for kind, deployment in deployments.items():
         # XML-RPC: a fresh deployment is healthy and in sync (no false drift from server defaults).
         rpc("eyrie.deployment", "action_refresh_health", [deployment])
@@ -107,7 +111,7 @@ def test_drift_is_cleared_by_redeploy_and_an_unreachable_cluster_is_readable(rpc
     template["spec"]["containers"][0]["image"] = "nginx:by-hand"
     mock.emulator.objects[mock._key(workload)].patch({"spec": {"replicas": 4, "template": template}})
     rpc("eyrie.deployment", "action_refresh_health", [deployment])
-    assert health(rpc, deployment) == ("healthy", "out_of_sync")
+    assert health(rpc, deployment) == ("progressing", "out_of_sync"), "4 pods wanted, 1 there"
     [status] = rpc("eyrie.deployment.status", "search_read", [("deployment_id", "=", deployment)], ["sync_reason"])
     assert "spec.replicas" in status["sync_reason"] and "by-hand" not in status["sync_reason"], status
 
