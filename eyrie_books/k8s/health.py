@@ -28,9 +28,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .builders import common, is_create_only, objects_for, pause_patch, workload
+from .compare import CHANGE, CREATE, compare
 from .errors import KubeError, NotFound, shorten
 from .operations import Operations
-from .patching import apply_merge_patch, merge_patch
+from .patching import apply_merge_patch
 from .resources import resource_for
 from .spec import DeploymentSpec
 
@@ -196,7 +197,8 @@ def desired_objects(spec: DeploymentSpec, paused: bool = False) -> list[Obj]:
 
 def sync_of(desired: Iterable[Obj], live: Mapping[Key, Obj]) -> Sync:
     """In sync when every desired object exists and holds every field Eyrie sets (server defaults
-    and fields others add do not count). The reason names the objects and fields, never values.
+    and fields others add do not count, see :mod:`.compare`). The reason names the objects and
+    fields, never values.
 
     >>> config = {"kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n"}, "data": {"x": "1"}}
     >>> sync_of([config], {("ConfigMap", "n", "a"): {**config, "metadata": {**config["metadata"], "uid": "u"}}})
@@ -208,26 +210,15 @@ def sync_of(desired: Iterable[Obj], live: Mapping[Key, Obj]) -> Sync:
     """
     problems = []
     for obj in desired:
-        have = live.get(_key(obj))
+        comparison = compare(obj, live.get(_key(obj)), create_only=is_create_only(obj))
         name = f"{obj['kind']} {obj['metadata']['name']}"
-        if have is None:
+        if comparison.action == CREATE:
             problems.append(f"{name}: missing")
-        elif not is_create_only(obj):  # generated secrets keep their first values for good
-            paths = _paths(merge_patch(obj, have))
-            if paths:
-                more = f" and {len(paths) - PATHS_SHOWN} more" if len(paths) > PATHS_SHOWN else ""
-                problems.append(f"{name}: {', '.join(paths[:PATHS_SHOWN])}{more}")
+        elif comparison.action == CHANGE:
+            paths = [change.path for change in comparison.changes]
+            more = f" and {len(paths) - PATHS_SHOWN} more" if len(paths) > PATHS_SHOWN else ""
+            problems.append(f"{name}: {', '.join(paths[:PATHS_SHOWN])}{more}")
     return Sync(OUT_OF_SYNC, "; ".join(problems)) if problems else Sync(IN_SYNC)
-
-
-def _paths(patch: Mapping[str, Any], prefix: str = "") -> list[str]:
-    paths = []
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and value:
-            paths.extend(_paths(value, f"{prefix}{key}."))
-        else:
-            paths.append(f"{prefix}{key}")
-    return paths
 
 
 def _key(obj: Mapping[str, Any]) -> Key:

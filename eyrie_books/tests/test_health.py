@@ -143,7 +143,10 @@ class TestHealth(BooksCase):
             "api_server": f"http://127.0.0.1:{free_port()}", "token": TOKEN,
         })
         # The far cluster shows the deployment's health there: a state with its reason, no traceback.
-        far._refresh_health(deployment)
+        deployment.cluster_ids |= far
+        deployment.action_refresh_health()
+        self.assertEqual(deployment.status_ids.filtered(lambda status: status.cluster_id == self.cluster).health,
+                         "healthy", "the reachable cluster is looked at still")
         unknown = deployment.status_ids.filtered(lambda status: status.cluster_id == far)
         self.assertEqual((unknown.health, unknown.sync), ("unknown", "unknown"))
         self.assertRegex(unknown.health_reason, r"^cluster unreachable")
