@@ -8,4 +8,3 @@ from . import eyrie_deployment
 from . import eyrie_deployment_version
 from . import queue_job
 from . import eyrie_deployment_status
-from . import eyrie_deployment_health

@@ -12,6 +12,11 @@ HEALTH_STATES = [
     (health.UNKNOWN, "Unknown"),
 ]
 SYNC_STATES = [(health.IN_SYNC, "In Sync"), (health.OUT_OF_SYNC, "Out of Sync"), (health.UNKNOWN, "Unknown")]
+# A deployment's health is its worst cluster's: the first of these that one of them has.
+HEALTH_PRIORITY = (
+    health.DEGRADED, health.MISSING, health.UNKNOWN, health.PROGRESSING, health.PAUSED, health.HEALTHY,
+)
+SYNC_PRIORITY = (health.OUT_OF_SYNC, health.UNKNOWN, health.IN_SYNC)
 # Health states the chatter reports when a deployment falls into them (not on every refresh).
 BAD_HEALTH = (health.DEGRADED, health.MISSING)
 
