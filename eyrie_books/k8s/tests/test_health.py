@@ -183,3 +183,9 @@ def test_dry_run_lists_what_it_holds() -> None:
     assert sync.state == IN_SYNC and health.state == PROGRESSING
     assert len(kube.requests) == len({obj["kind"] for obj in desired_objects(spec)})
     assert all(request.method == "GET" and "labelSelector=" in request.path for request in kube.requests)
+
+
+def test_on_an_empty_cluster_every_deployment_is_missing(kube: Kube) -> None:
+    answers = survey(kube, [Target(kind, spec) for kind, spec in _specs().items()])
+    for health, sync in answers.values():
+        assert (health.state, sync.state) == (MISSING, OUT_OF_SYNC), (health, sync)
