@@ -59,8 +59,9 @@ class EyrieDeploymentStatus(models.Model):
             )
 
     def _record(self, deployment, cluster, answer, now):
-        """Store ``answer`` (health, sync) of ``deployment`` on ``cluster``; the status before (a
-        recordset, empty the first time) tells what changed. Returns (health fell bad, drift appeared)."""
+        """Store ``answer`` (health, sync) of ``deployment`` on ``cluster``, among the statuses before
+        (``self``; none the first time). Returns (anything changed, the health fell into a bad state,
+        drift appeared)."""
         found, sync = answer
         old = self.filtered(lambda status: status.deployment_id == deployment and status.cluster_id == cluster)
         values = {
