@@ -11,3 +11,4 @@ from . import test_config
 from . import test_wiring
 from . import test_container
 from . import test_preview
+from . import test_health

@@ -8,3 +8,4 @@ from . import test_secrets
 from . import test_portal_types
 from . import test_type_tour
 from . import test_portal_preview
+from . import test_health
