@@ -17,6 +17,7 @@
         "views/eyrie_job_views.xml",
         "views/eyrie_deployment_views.xml",
         "views/eyrie_deployment_version_views.xml",
+        "views/eyrie_deployment_rollback_views.xml",
         "views/eyrie_cluster_views.xml",
         "data/queue_job_data.xml",
         "data/eyrie_book_data.xml",

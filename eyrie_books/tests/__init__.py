@@ -8,3 +8,4 @@ from . import test_secrets
 from . import test_push
 from . import test_waits
 from . import test_config
+from . import test_rollback
