@@ -5,3 +5,4 @@ from . import test_tour
 from . import test_runs
 from . import test_live_tour
 from . import test_secrets
+from . import test_portal_rollback
