@@ -8,3 +8,4 @@ from . import eyrie_deployment
 from . import eyrie_deployment_version
 from . import queue_job
 from . import eyrie_deployment_rollback
+from . import eyrie_deployment_logs

@@ -1,1 +1,2 @@
 from . import eyrie_deployment_rollback
+from . import eyrie_pod_log

@@ -28,6 +28,7 @@ import aiohttp.web
 import kmock
 
 from ..resources import ref
+from .kmock_logs import PodLogs
 
 _T = TypeVar("_T")
 
@@ -51,7 +52,7 @@ class _Fault:
     delay: float = 0.0
 
 
-class _Emulator(kmock.KubernetesEmulator):
+class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (kmock_logs.py)
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         # (method, path as the client sends it) -> the fault for the next such request.
