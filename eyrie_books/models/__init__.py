@@ -7,5 +7,3 @@ from . import eyrie_job_step
 from . import eyrie_deployment
 from . import eyrie_deployment_version
 from . import queue_job
-from . import eyrie_deployment_rollback
-from . import eyrie_deployment_logs

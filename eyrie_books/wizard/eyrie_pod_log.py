@@ -1,10 +1,20 @@
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 
-from ..k8s import logs
+from ..k8s import KubeError, logs
+
+# How long and how much one follow of a pod's log lasts; the page asks again for more.
+FOLLOW_SECONDS = 60
+FOLLOW_LINES = 2000
 
 
 class EyriePodLog(models.TransientModel):
-    """The last lines of a pod of a deployment, in the backend (see ``eyrie.deployment.get_pod_log``)."""
+    """Pod logs: the pods of a deployment on each of its clusters, the last lines of a container,
+    and a bounded follow of them (see ``k8s.logs``), for ``eyrie.deployment.get_pods``,
+    ``get_pod_log`` and ``_pod_log_follow``; as a dialog, the backend's Pod Logs.
+
+    Eyrie users read them (backend, JSON-2/XML-RPC); portal users through the portal pages only,
+    which check the project's role and setting and then call these in sudo."""
 
     _name = "eyrie.pod.log"
     _description = "Pod Log"
@@ -58,3 +68,73 @@ class EyriePodLog(models.TransientModel):
             "type": "ir.actions.act_window", "res_model": self._name, "res_id": self.id, "view_mode": "form",
             "target": "new", "name": self.env._("Pod Logs"),
         }
+
+    # ------------------------------------------------------------------
+    # Reading the clusters (what the deployment's public methods do)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _log_pods(self, deployment):
+        """See ``eyrie.deployment.get_pods``."""
+        self._check_log_access(deployment)
+        result = []
+        for cluster in deployment.sudo().cluster_ids:
+            entry = {"cluster_id": cluster.id, "cluster": cluster.name, "pods": [], "error": False}
+            if cluster.dry_run:
+                entry["error"] = self.env._("%(cluster)s is a dry-run cluster: nothing runs there.",
+                                            cluster=cluster.name)
+            else:
+                try:
+                    entry["pods"] = logs.list_pods(cluster._k8s_operations().api_client,
+                                                   cluster._namespace_for(deployment))
+                except (KubeError, ValueError) as error:
+                    entry["error"] = self.env._("Cannot list the pods on %(cluster)s: %(error)s",
+                                                cluster=cluster.name, error=str(error))
+            result.append(entry)
+        return result
+
+    @api.model
+    def _log_text(self, deployment, cluster_id, pod, container, lines, previous):
+        """See ``eyrie.deployment.get_pod_log``."""
+        self._check_log_access(deployment)
+        cluster = self._log_cluster(deployment, cluster_id)
+        try:
+            return logs.read_log(cluster._k8s_operations().api_client, cluster._namespace_for(deployment), pod,
+                                 container, lines=int(lines), previous=bool(previous))
+        except (KubeError, ValueError) as error:
+            raise UserError(self.env._("Cannot read the log on %(cluster)s: %(error)s",
+                                       cluster=cluster.name, error=str(error))) from None
+
+    @api.model
+    def _log_follow(self, deployment, cluster_id, pod, container, lines):
+        """See ``eyrie.deployment._pod_log_follow``."""
+        self._check_log_access(deployment)
+        cluster = self._log_cluster(deployment, cluster_id)
+        api_client = cluster._k8s_operations().api_client
+        namespace = cluster._namespace_for(deployment)
+        try:
+            logs.read_log(api_client, namespace, pod, container, lines=1)  # refused now, not mid-stream
+        except (KubeError, ValueError) as error:
+            raise UserError(self.env._("Cannot follow the log on %(cluster)s: %(error)s",
+                                       cluster=cluster.name, error=str(error))) from None
+        return logs.follow_log(api_client, namespace, pod, container, lines=int(lines),
+                               max_seconds=FOLLOW_SECONDS, max_lines=FOLLOW_LINES)
+
+    @api.model
+    def _check_log_access(self, deployment):
+        """Eyrie users who may read the deployment; sudo callers checked their own rules."""
+        deployment.ensure_one()
+        deployment.check_access("read")
+        if not self.env.su and not self.env.user.has_group("eyrie.group_eyrie_user"):
+            raise AccessError(self.env._("Only Eyrie users read the logs of %(name)s.", name=deployment.display_name))
+
+    @api.model
+    def _log_cluster(self, deployment, cluster_id):
+        """The cluster ``cluster_id`` of the deployment (sudo: its credentials), if it runs pods."""
+        cluster = deployment.sudo().cluster_ids.filtered(lambda c: c.id == int(cluster_id or 0))
+        if not cluster:
+            raise UserError(self.env._("%(name)s does not run on the cluster %(cluster)s.",
+                                       name=deployment.display_name, cluster=cluster_id))
+        if cluster.dry_run:
+            raise UserError(self.env._("%(cluster)s is a dry-run cluster: nothing runs there.", cluster=cluster.name))
+        return cluster

@@ -21,8 +21,6 @@ from werkzeug.exceptions import Forbidden, NotFound
 from odoo.exceptions import UserError
 from odoo.http import request, route
 
-from odoo.addons.eyrie import lifecycle
-
 from ..models.eyrie_project_member import OPERATOR, VIEWER
 from .portal import DEPLOYMENT, MAX_ID, EyriePortal, eyrie_url, to_id
 
@@ -96,7 +94,7 @@ class EyriePortalOperate(EyriePortal):
         qcontext = response.qcontext
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
         qcontext["rollback_refusals"] = can_operate and deployment_sudo._rollback_refusals(qcontext["versions"])
-        qcontext["can_read_logs"] = self._eyrie_may_read_logs(project_sudo) and deployment_sudo.state != lifecycle.DRAFT
+        qcontext["can_read_logs"] = self._eyrie_may_read_logs(project_sudo)
         return response
 
     def _eyrie_messages(self):

@@ -68,7 +68,7 @@ class PodLogs:
             return aiohttp.web.Response(text="".join(f"{line}\n" for line in shown), content_type="text/plain")
         response = aiohttp.web.StreamResponse(headers={"Content-Type": "text/plain"})
         response.enable_chunked_encoding()
-        await response.prepare(request)  # type: ignore[arg-type]
+        await response.prepare(request)
         sent, deadline = len(printed), time.monotonic() + FOLLOW_LIMIT
         try:
             if shown:
