@@ -7,8 +7,8 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.eyrie_books.k8s import builders
 
+from . import test_runs_kmock
 from .common import BooksCase
-from .test_runs_kmock import READY
 
 
 class TestRollback(BooksCase):
@@ -18,18 +18,8 @@ class TestRollback(BooksCase):
         cls.kmock = cls.kmock_cluster("kmock rollback", "kmock-rb", namespace_prefix="rb-")
         cls.env["eyrie.book.step"].search([]).timeout = 5
 
-    def make_ready(self, step):
-        """Before a waiting step: its object is ready, as the cluster's controllers would say."""
-        job = step.job_id
-        if job.cluster_id.dry_run:
-            return
-        spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
-        if step.kind == "wait_ready":
-            self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
-        elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job
-            self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
-        elif step.kind == "update_modules" and step.wait_since:
-            self.mock.set_status(builders.odoo.update_job(spec, []), READY["Job"])
+    # Before a waiting step: its object is ready, as the cluster's controllers would say.
+    make_ready = test_runs_kmock.TestRunsOnKmock.make_ready
 
     def live_image(self, deployment):
         workload = builders.workload(deployment._k8s_spec(self.kmock))

@@ -7,8 +7,9 @@ Kept apart from ``portal.py``: its routes and page values extend the deployment 
 
 Following a log is one streamed HTTP response (``…/logs/follow``): the lines are sent as the
 container prints them, read from the API server's own stream, and the response ends after
-``FOLLOW_SECONDS`` or ``FOLLOW_LINES`` (see ``eyrie.deployment._pod_log_follow``); the page then
-offers to follow again, and aborts the request when it goes away. A stream, not the bus: the bus
+``FOLLOW_SECONDS`` or ``FOLLOW_LINES`` (see ``eyrie.pod.log._log_follow``); the page then offers
+to follow again, and aborts the request when it goes away (the server notices at its next write,
+and closes its stream to the API server then, or at the bound). A stream, not the bus: the bus
 would need a process that reads the API server and publishes every line to the database, for
 one reader. The bound matters for Odoo's HTTP server: threaded (``workers = 0``), a follow holds
 one thread; with workers, one worker process, which ``limit_time_real`` (120 s by default) would
