@@ -17,6 +17,8 @@
         "views/eyrie_job_views.xml",
         "views/eyrie_deployment_views.xml",
         "views/eyrie_deployment_version_views.xml",
+        "views/eyrie_deployment_rollback_views.xml",
+        "views/eyrie_pod_log_views.xml",
         "views/eyrie_cluster_views.xml",
         "wizard/eyrie_deployment_preview_views.xml",
         "views/eyrie_deployment_status_views.xml",

@@ -672,6 +672,8 @@ class EyrieDeployment(models.Model):
         self.ensure_one()
         self.check_access("write")
         return self.env["eyrie.deployment.preview"]._preview(self, action)
+
+    # ------------------------------------------------------------------
     # Live health and sync (see eyrie.deployment.status and k8s.health)
     # ------------------------------------------------------------------
 
@@ -722,3 +724,43 @@ class EyrieDeployment(models.Model):
                 "again.",
                 cluster=status.cluster_id.name, reason=status.sync_reason,
             ))
+
+    # ------------------------------------------------------------------
+    # Rollback (see eyrie.deployment.rollback)
+    # ------------------------------------------------------------------
+
+    def action_rollback(self, version_id, reason):
+        """Record a new version whose values are those of the version ``version_id`` of this
+        deployment (its stored secrets too, unseen), its "what changed" saying "Rollback to vN:
+        ``reason``", and re-deploy it when the deployment is deployed (otherwise it waits, pending,
+        for the next Deploy). Refused, with the reason, while a run is in progress or has failed, or
+        when that version cannot run anymore. Returns the id of the new version."""
+        self.ensure_one()
+        return self.env["eyrie.deployment.rollback"]._rollback(self, version_id, reason).id
+
+    def _rollback_refusals(self, versions):
+        """{version: why this deployment cannot roll back to it, or False}."""
+        return self.env["eyrie.deployment.rollback"]._refusals(self, versions)
+
+    # ------------------------------------------------------------------
+    # Pod logs (see eyrie.pod.log and k8s.logs), for Eyrie users
+    # ------------------------------------------------------------------
+
+    def get_pods(self):
+        """The pods of this deployment on each of its clusters: a list of ``{"cluster_id",
+        "cluster", "pods", "error"}`` where ``pods`` lists ``{"name", "phase", "containers"}``
+        and each container ``{"name", "init", "ready", "restarts", "state", "previous"}``
+        (``previous``: a crashed instance's log can be read). A cluster that cannot be read gets
+        its ``error`` and no pods; the others are listed all the same."""
+        return self.env["eyrie.pod.log"]._log_pods(self)
+
+    def get_pod_log(self, cluster_id, pod, container, lines=100, previous=False):
+        """The last ``lines`` lines that ``container`` of ``pod`` printed on the cluster
+        ``cluster_id`` (of its previous instance, after a crash, with ``previous``)."""
+        return self.env["eyrie.pod.log"]._log_text(self, cluster_id, pod, container, lines, previous)
+
+    def _pod_log_follow(self, cluster_id, pod, container, lines=100):
+        """A generator of the lines of ``container`` as it prints them, bounded in time and lines.
+        Everything it needs from the database is read here: iterating it after the request's
+        cursor is closed (a streamed response) is safe."""
+        return self.env["eyrie.pod.log"]._log_follow(self, cluster_id, pod, container, lines)

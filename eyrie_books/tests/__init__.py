@@ -12,3 +12,5 @@ from . import test_wiring
 from . import test_container
 from . import test_preview
 from . import test_health
+from . import test_rollback
+from . import test_pod_logs

@@ -1,1 +1,3 @@
 from . import eyrie_deployment_preview
+from . import eyrie_deployment_rollback
+from . import eyrie_pod_log

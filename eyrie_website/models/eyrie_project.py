@@ -7,6 +7,10 @@ class EyrieProject(models.Model):
     _inherit = "eyrie.project"
 
     member_ids = fields.One2many("eyrie.project.member", "project_id", string="Portal Members")
+    portal_viewer_logs = fields.Boolean(
+        string="Viewers Read Pod Logs",
+        help="Portal viewers of this project also read the logs of its deployments' pods (operators always do).",
+    )
 
     def _portal_role(self, user):
         """What ``user`` may do with this project on the portal: ``operator``, ``viewer`` or False.

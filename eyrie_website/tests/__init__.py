@@ -9,3 +9,5 @@ from . import test_portal_types
 from . import test_type_tour
 from . import test_portal_preview
 from . import test_health
+from . import test_portal_rollback
+from . import test_portal_logs

@@ -36,6 +36,7 @@ from kmock._internal import rendering
 from ..patching import apply_merge_patch
 from ..resources import RESOURCES, ref
 from .apiserver import merge_patch_between, stored
+from .kmock_logs import PodLogs
 
 _T = TypeVar("_T")
 
@@ -60,7 +61,7 @@ class _Fault:
     skip: int = 0  # requests to let through first
 
 
-class _Emulator(kmock.KubernetesEmulator):
+class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (kmock_logs.py)
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         # (method, path as the client sends it) -> the fault for the next such request.

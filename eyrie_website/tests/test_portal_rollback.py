@@ -1,0 +1,54 @@
+from odoo.tests import tagged
+
+from .common import EyriePortalCase
+
+
+@tagged("post_install", "-at_install")
+class TestPortalRollback(EyriePortalCase):
+    APP = "/_eyrie/p/pa/dg/tools/d/app"
+
+    def setUp(self):
+        super().setUp()
+        self.app = self.make_deployment(self.tools, "App", slug="app", port=8080)
+        self.app.action_initialize()
+        self.app.action_deploy()
+        self.first = self.app.current_version_id
+        self.app.image = "ghcr.io/acme/web:2.0"
+        self.second = self.app.current_version_id
+
+    def rollback(self, version, reason):
+        return self.post(f"{self.APP}/rollback/{version.id}", {"reason": reason})
+
+    def test_operators_roll_back_with_a_reason(self):
+        for login in ("ey_operator", "ey_user"):
+            with self.subTest(login=login):
+                self.login(login)
+                self.assertPage(self.get(self.APP), f"Roll back to v{self.first.number}")
+                response = self.rollback(self.first, "2.0 does not start")
+                self.assertRedirect(response, f"{self.APP}?done=rollback")
+                version = self.app.current_version_id
+                user = self.env["res.users"].search([("login", "=", login)])
+                self.assertEqual(version.author_id, user)
+                self.assertEqual(self.app.image, "ghcr.io/acme/web:1.0")
+                summary = f"Rollback to v{self.first.number}: 2.0 does not start"
+                self.assertEqual(version.changes.splitlines()[0], summary)
+                self.assertPage(self.get(f"{self.APP}?done=rollback"), "Rolled back", "2.0 does not start")
+                self.app.write({"image": "ghcr.io/acme/web:2.0"})  # for the next login
+
+    def test_refusals_show_on_the_page(self):
+        self.login("ey_operator")
+        response = self.rollback(self.first, " ")
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("a reason is required", response.text)
+        self.assertEqual(self.app.current_version_id, self.second)
+        other = self.deployment.current_version_id
+        response = self.rollback(other, "not its version")
+        self.assertEqual(response.status_code, 422)
+        self.assertIn("is not a version of App", response.text)
+        self.assertEqual(self.post(f"{self.APP}/rollback/{2**40}", {"reason": "x"}).status_code, 404)
+
+    def test_viewers_cannot_roll_back(self):
+        self.login("ey_viewer")
+        self.assertNotIn("Roll back to", self.get(self.APP).text)
+        self.assertEqual(self.rollback(self.first, "viewer").status_code, 403)
+        self.assertEqual(self.app.current_version_id, self.second)
