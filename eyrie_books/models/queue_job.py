@@ -9,6 +9,11 @@ class QueueJob(models.Model):
     def write(self, vals):
         result = super().write(vals)
         if vals.get("state") in FOLLOWED_STATES:
-            # The steps of book runs show what queue_job does with their jobs, live.
-            self.env["eyrie.job.step"].sudo().search([("queue_job_id", "in", self.ids)])._sync_from_queue_job()
+            # The steps of book runs show what queue_job does with their jobs, live. Other jobs need
+            # no lookup; ordered by id, as the model's order would join their runs for nothing.
+            step_jobs = self.filtered(lambda qjob: qjob.model_name == "eyrie.job.step")
+            if step_jobs:
+                self.env["eyrie.job.step"].sudo().search(
+                    [("queue_job_id", "in", step_jobs.ids)], order="id",
+                )._sync_from_queue_job()
         return result
