@@ -14,6 +14,7 @@
         "security/eyrie_website_security.xml",
         "views/eyrie_project_views.xml",
         "views/eyrie_portal_templates.xml",
+        "views/eyrie_run_templates.xml",
     ],
     "demo": ["demo/eyrie_website_demo.xml"],
     "assets": {

@@ -16,7 +16,8 @@ successful one redirects to the page it changed (PRG) with ``?done=<what>`` nami
 Book runs (eyrie_books) show on the deployment page and as a badge on the group page's cards. Portal
 users have no rights on runs: they are read in sudo, only once the deployment itself passed the
 access check. The runs section and the badge are also served alone (``…/runs``, ``…/runs/badge``),
-for the page to reload them when the bus announces a change (see ``models/ir_websocket.py``).
+for the page to reload them when the bus announces a change (see ``models/ir_websocket.py``); so
+are a run's steps (``…/runs/<id>``), which the page loads when a finished run is opened.
 """
 
 import re
@@ -86,6 +87,7 @@ def to_id(value):
 class EyriePortal(CustomerPortal):
     _eyrie_cards_per_page = 24
     _eyrie_runs_shown = 10
+    _eyrie_versions_per_page = 20
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -150,6 +152,12 @@ class EyriePortal(CustomerPortal):
         return request.render("eyrie_website.eyrie_runs", {
             **self._eyrie_runs_values(deployment_sudo, can_operate), "eyrie_url": eyrie_url,
         })
+
+    @route(f"{DEPLOYMENT}/runs/<int:job>", type="http", auth="user", website=True, methods=["GET"], readonly=True)
+    def eyrie_run_steps(self, project, group, deployment, job, **kw):
+        """The steps of one run alone: the page shows a finished run's steps when it is opened."""
+        _project_sudo, _group_sudo, deployment_sudo = self._eyrie_records(project, group, deployment)
+        return request.render("eyrie_website.eyrie_run_steps", {"run": self._eyrie_runs(deployment_sudo, job)})
 
     @route(f"{DEPLOYMENT}/runs/badge", type="http", auth="user", website=True, methods=["GET"], readonly=True)
     def eyrie_deployment_run_badge(self, project, group, deployment, **kw):
@@ -272,6 +280,7 @@ class EyriePortal(CustomerPortal):
                                  error=None, form=None, form_error=None, status=200):
         versions, pager = self._eyrie_page(
             "eyrie.deployment.version", [("deployment_id", "=", deployment_sudo.id)], eyrie_url(deployment_sudo), page,
+            step=self._eyrie_versions_per_page,
         )
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
         return request.render("eyrie_website.portal_eyrie_deployment", {
