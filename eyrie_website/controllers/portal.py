@@ -201,7 +201,7 @@ class EyriePortal(CustomerPortal):
 
         def edit():
             values = {name: typed[name] or False for name in EDIT_FIELDS}
-            values.update(self._eyrie_type_values(typed, kind, self._eyrie_choices(records[0])))
+            values.update(self._eyrie_type_values(typed, kind, self._eyrie_type_choices(records[0])))
             return self._eyrie_actor(deployment_sudo).write(values)
 
         _result, error = self._eyrie_apply(edit)
@@ -253,11 +253,17 @@ class EyriePortal(CustomerPortal):
         }
 
     def _eyrie_page(self, model, domain, url, page, step=None):
-        """One page of ``model`` records the visitor may read (record rules apply), and its pager."""
+        """One page of ``model`` records the visitor may read (record rules apply), read with their
+        fields, and its pager. A first page that is not full is all there is: no count."""
         step = step or self._items_per_page
-        records = request.env[model]
-        pager = portal_pager(url=url, total=records.search_count(domain), page=page, step=step)
-        return records.search(domain, limit=step, offset=pager["offset"]), pager
+        Model = request.env[model]
+        offset = max(page - 1, 0) * step
+        records = Model.search_fetch(domain, limit=step, offset=offset)
+        total = len(records) if not offset and len(records) < step else Model.search_count(domain)
+        pager = portal_pager(url=url, total=total, page=page, step=step)
+        if pager["offset"] != offset:  # past the last page: the pager shows the last one
+            records = Model.search_fetch(domain, limit=step, offset=pager["offset"])
+        return records, pager
 
     def _eyrie_render_group(self, project_sudo, group_sudo, page=1, form=None, form_error=None, status=200):
         deployments, pager = self._eyrie_page(
@@ -283,18 +289,19 @@ class EyriePortal(CustomerPortal):
             step=self._eyrie_versions_per_page,
         )
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
+        runs = self._eyrie_runs_values(deployment_sudo, can_operate)  # read first: the actions reuse them
         return request.render("eyrie_website.portal_eyrie_deployment", {
             **self._eyrie_layout_values("eyrie_deployment", project_sudo, group_sudo, deployment_sudo),
             "versions": versions.sudo(),
             "pager": pager,
             "can_operate": can_operate,
             **(self._eyrie_actions(deployment_sudo) if can_operate else {"actions": [], "blocked_reason": False}),
-            **self._eyrie_runs_values(deployment_sudo, can_operate),
+            **runs,
             "message": message,
             "error": error,
             "form": form or self._eyrie_form_values(
                 deployment_sudo, (*EDIT_FIELDS, *TYPE_FIELDS[deployment_sudo.type])),
-            "choices": can_operate and self._eyrie_choices(project_sudo),
+            "choices": can_operate and self._eyrie_type_choices(project_sudo),
             "form_error": form_error,
         }, status=status)
 
@@ -311,7 +318,7 @@ class EyriePortal(CustomerPortal):
         """The latest runs of the deployment, sudoed; with ``job_id``, that run of it, else 404."""
         Job = request.env["eyrie.job"].sudo()
         if job_id is None:
-            return Job.search([("deployment_id", "=", deployment_sudo.id)], limit=self._eyrie_runs_shown)
+            return Job.search_fetch([("deployment_id", "=", deployment_sudo.id)], limit=self._eyrie_runs_shown)
         job = Job.search([("deployment_id", "=", deployment_sudo.id), ("id", "=", job_id)]) if job_id <= MAX_ID else Job
         if not job:
             raise NotFound()
@@ -381,9 +388,10 @@ class EyriePortal(CustomerPortal):
         if as_user and not Model.has_access("read"):
             raise NotFound()
         Model = Model if as_user else Model.sudo()
-        record = Model.search([*domain, ("slug", "=", segment)], limit=1)
+        # Read with its fields: the page shows them.
+        record = Model.search_fetch([*domain, ("slug", "=", segment)], limit=1)
         if not record and (record_id := to_id(segment)):
-            record = Model.search([*domain, ("id", "=", record_id)], limit=1)
+            record = Model.search_fetch([*domain, ("id", "=", record_id)], limit=1)
         if not record:
             raise NotFound()
         return record.sudo()
@@ -417,9 +425,10 @@ class EyriePortal(CustomerPortal):
             return None, request.env["eyrie.deployment"]._sql_error_to_message(error)
 
     def _eyrie_choices(self, project_sudo):
-        """The scopes, clusters and repositories the user may pick for a deployment of this project.
-        Portal members get only the clusters and repositories the project already uses, so that one
-        customer never sees another's; internal users get whatever their rights let them read."""
+        """The scopes, clusters and repositories the user may pick for a deployment of this project,
+        and the type configuration's choices. Portal members get only the clusters and repositories
+        the project already uses, so that one customer never sees another's; internal users get
+        whatever their rights let them read."""
         env = request.env
         if env.user._is_internal():
             clusters, repositories = env["eyrie.cluster"].search([]), env["eyrie.repository"].search([])
@@ -431,6 +440,13 @@ class EyriePortal(CustomerPortal):
             "scopes": env["eyrie.scope"].sudo().search([]),
             "clusters": clusters.sudo(),
             "repositories": repositories.sudo(),
+            **self._eyrie_type_choices(project_sudo),
+        }
+
+    def _eyrie_type_choices(self, project_sudo):
+        """The choices of the type configuration, all the edit form of the detail page offers."""
+        env = request.env
+        return {
             # A database is a PostgreSQL deployment of the same project (see eyrie.deployment.database_id).
             "databases": env["eyrie.deployment"].sudo().search(
                 [("project_id", "=", project_sudo.id), ("type", "=", "pgo")], order="name"),
