@@ -1,8 +1,8 @@
 """The book engine: overhead per step against queue_job's own jobs, and throughput at scale
 against PostgreSQL's own commit rate.
 
-    python3 bench/book_engine.py [--steps 200] [--rounds 5] [--deployments 200] [--workers 2] [--db NAME]
-                                 [--only overhead|throughput]
+    python3 bench/book_engine.py [--steps 200] [--rounds 5] [--deployments 200] [--workers 2]
+                                 [--throughput-rounds 3] [--db NAME] [--only overhead|throughput]
 
 Overhead. A book of ``--steps`` no-op steps (a generic deployment's "ensure secrets" on a dry-run
 cluster: nothing to apply) is performed step by step the way queue_job's controller performs a
@@ -14,12 +14,16 @@ creation time shared out over its jobs, as a step's includes enqueuing the next)
 jobs. The runner's HTTP dispatch is common to all and left out. The book is run a second time
 without the runs' bus notifications, to show what they cost, and with them sent as Odoo's bus
 sends them (a new connection per commit), to compare. The kinds alternate over
-``--rounds`` rounds, and the figures are medians over the rounds.
+``--rounds`` rounds (each round starting with the next kind), and the figures are medians over the
+rounds. Each kind's SQL queries per step are counted too (a chain's creation included).
 
 Throughput. ``--deployments`` generic deployments on a dry-run cluster are initialized at once,
-then deployed at once, on a server with ``--workers`` workers and the job runner (odoo.conf's
-channels). Prints steps per second and the database commits each step takes, against ``pgbench``'s
-simple-update transactions per second with as many clients (the machine's commit rate).
+then, in each of ``--throughput-rounds`` rounds, deployed at once, on a server with ``--workers``
+workers and the job runner (odoo.conf's channels). The reference, in the same rounds (each round
+starting with the other one): as many no-op queue jobs on the books' channel, performed by the same
+runner. Prints steps per second, the database commits each step takes, and Eyrie's rate as a share
+of the reference's (median of the rounds; target at least 80%); then ``pgbench``'s simple-update
+transactions per second with as many clients (the machine's commit rate).
 
 Prints figures; asserts nothing.
 """
@@ -31,7 +35,18 @@ import subprocess
 import time
 import xmlrpc.client
 
-from common import ensure_database, environment, figures, machine, perform, registry, server, timed
+from common import (
+    PERFORMED,
+    count_queries,
+    ensure_database,
+    environment,
+    figures,
+    machine,
+    perform,
+    registry,
+    server,
+    timed,
+)
 
 DB = "eyrie_bench_engine"
 PGBENCH_DB = "eyrie_bench_pgbench"
@@ -85,10 +100,12 @@ def noop_chain(reg, count):
     from odoo.addons.queue_job.delay import chain  # noqa: PLC0415
 
     with environment(reg) as env:
+        PERFORMED["counting"] = True  # creating the chain counts in its jobs' queries
         start = time.perf_counter()
         delayables = [env["queue.job"].delayable()._test_job() for _ in range(count)]
         chain(*delayables).delay()
         env.cr.commit()
+        PERFORMED["counting"] = False
         return [delayable._generated_job.uuid for delayable in delayables], (time.perf_counter() - start) / count
 
 
@@ -137,20 +154,28 @@ def overhead(reg, steps, rounds):
         "  the same without live notifications": lambda: steps_notifying(reg, steps, lambda run: None),
     }
     per_round = {name: [] for name in kinds}
+    queries = dict.fromkeys(kinds, 0)
     print(f"\nOverhead per step: {rounds} rounds of {steps} steps of each kind")
+    count_queries()
+    names = list(kinds)
     for number in range(1, rounds + 1):
-        for name, measure in kinds.items():
-            per_round[name].append(figures(f"round {number}: {name}", measure()))
+        # Each round starts with another kind, so that none is always measured first.
+        for name in names[number % len(names):] + names[:number % len(names)]:
+            measure = kinds[name]
+            before = PERFORMED["queries"]
+            seconds = measure()
+            queries[name] += (PERFORMED["queries"] - before) / len(seconds)
+            per_round[name].append(figures(f"round {number}: {name}", seconds))
     print("\nmedians over the rounds")
     for name, values in per_round.items():
         print(f"{name:44} median {statistics.median(m for m, _ in values):8.2f} ms  "
-              f"p95 {statistics.median(p for _, p in values):8.2f} ms")
+              f"p95 {statistics.median(p for _, p in values):8.2f} ms  {queries[name] / rounds:5.1f} queries per step")
     eyrie, chain = per_round["Eyrie no-op book step"], per_round["queue_job chain of no-op jobs (reference)"]
     medians = [e[0] / c[0] for e, c in zip(eyrie, chain, strict=True)]
     p95s = [e[1] / c[1] for e, c in zip(eyrie, chain, strict=True)]
     print(f"ratio Eyrie / chain: median {statistics.median(medians):.2f}x "
           f"(rounds {min(medians):.2f}–{max(medians):.2f}), "
-          f"p95 {statistics.median(p95s):.2f}x (rounds {min(p95s):.2f}–{max(p95s):.2f})")
+          f"p95 {statistics.median(p95s):.2f}x (rounds {min(p95s):.2f}–{max(p95s):.2f}); target ≤ 1.2x")
 
 
 def notify_cost(rounds, count=100):
@@ -213,17 +238,17 @@ def run_all(base, db, method, ids):
     def call(model, name, *args, **kwargs):
         return models.execute_kw(db, uid, ADMIN[1], model, name, list(args), kwargs)
 
+    last_run = max(call("eyrie.job", "search", [], limit=1, order="id desc") or [0])
+    runs = [("deployment_id", "in", ids), ("id", ">", last_run)]
     commits_before = commits(db)
     start = time.perf_counter()
     call("eyrie.deployment", method, ids)
-    active = [("deployment_id", "in", ids), ("state", "in", ("queued", "running"))]
-    while call("eyrie.job", "search_count", active):
+    while call("eyrie.job", "search_count", [*runs, ("state", "in", ("queued", "running"))]):
         time.sleep(0.5)
     seconds = time.perf_counter() - start
-    steps = call("eyrie.job.step", "search_count", [("job_id.deployment_id", "in", ids),
-                                                     ("job_id.action", "=", ACTIONS[method]),
+    steps = call("eyrie.job.step", "search_count", [("job_id", "in", call("eyrie.job", "search", runs)),
                                                      ("state", "=", "done")])
-    failed = call("eyrie.job", "search_count", [("deployment_id", "in", ids), ("state", "!=", "done")])
+    failed = call("eyrie.job", "search_count", [*runs, ("state", "!=", "done")])
     if failed:
         raise SystemExit(f"{failed} runs did not finish")
     return seconds, steps, commits(db) - commits_before
@@ -253,24 +278,34 @@ def reference_jobs(reg, db, count):
     return time.perf_counter() - start, commits(db) - commits_before
 
 
-def throughput(reg, db, count, workers):
+def throughput(reg, db, count, workers, rounds):
+    """Initialize ``count`` deployments at once, then ``rounds`` rounds each deploying them all at
+    once and performing as many no-op jobs (the reference), in turn first; prints each round's
+    rates and the median of Eyrie's rate as a share of the reference's."""
     ids = make_deployments(reg, count)
-    clients = workers
     print(f"\nThroughput: {count} deployments at once, server with {workers} workers and the job runner")
+    shares, per_step = [], []
     with server(db, f"--workers={workers}", "--max-cron-threads=0") as base:
-        for method in ("action_initialize", "action_deploy"):
-            seconds, steps, done_commits = run_all(base, db, method, ids)
-            print(f"{method.removeprefix('action_'):10} {steps} steps in {seconds:6.1f} s: "
-                  f"{steps / seconds:6.1f} steps/s, {done_commits / steps:4.1f} commits per step")
-        ref_seconds, ref_commits = reference_jobs(reg, db, steps)
-        print(f"queue_job no-op jobs (reference): {steps} in {ref_seconds:6.1f} s: {steps / ref_seconds:6.1f} jobs/s, "
-              f"{ref_commits / steps:4.1f} commits per job")
-    print(f"ratio: queue_job jobs/s / Eyrie steps/s = {steps / ref_seconds / (steps / seconds):.2f}x")
-    tps = pgbench_tps(clients)
-    per_step = done_commits / steps
-    print(f"pgbench simple-update, {clients} clients (physical reference): {tps:.0f} transactions/s; at "
-          f"{per_step:.1f} commits per step that bounds a book at {tps / per_step:.0f} steps/s, Eyrie reaches "
-          f"{steps / seconds / (tps / per_step):.0%} of it")
+        seconds, steps, done_commits = run_all(base, db, "action_initialize", ids)
+        print(f"initialize {steps} steps in {seconds:6.1f} s: {steps / seconds:6.1f} steps/s, "
+              f"{done_commits / steps:4.1f} commits per step")
+        for number in range(1, rounds + 1):
+            # Odd rounds deploy first, even ones start with as many no-op jobs as the last deploy's steps.
+            reference = None if number % 2 else reference_jobs(reg, db, steps)
+            seconds, steps, done_commits = run_all(base, db, "action_deploy", ids)
+            ref_seconds, ref_commits = reference or reference_jobs(reg, db, steps)
+            shares.append(ref_seconds / seconds)
+            per_step.append(done_commits / steps)
+            print(f"round {number}: deploy {steps} steps in {seconds:6.1f} s: {steps / seconds:6.1f} steps/s, "
+                  f"{done_commits / steps:4.1f} commits per step; queue_job no-op jobs (reference): "
+                  f"{steps / ref_seconds:6.1f} jobs/s, {ref_commits / steps:4.1f} commits per job; "
+                  f"Eyrie at {shares[-1]:.0%}", flush=True)
+    print(f"deploy steps/s as a share of queue_job no-op jobs/s, same runner and channel: median "
+          f"{statistics.median(shares):.0%} (rounds {min(shares):.0%}–{max(shares):.0%}); target ≥ 80%")
+    tps = pgbench_tps(workers)
+    commits_per_step = statistics.median(per_step)
+    print(f"pgbench simple-update, {workers} clients (physical reference): {tps:.0f} transactions/s; at "
+          f"{commits_per_step:.1f} commits per step that bounds a book at {tps / commits_per_step:.0f} steps/s")
 
 
 def main():
@@ -279,6 +314,7 @@ def main():
     parser.add_argument("--deployments", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--throughput-rounds", type=int, default=3)
     parser.add_argument("--db", default=DB, help="the database to create and use")
     parser.add_argument("--only", choices=("overhead", "throughput"), help="run one of the two parts")
     args = parser.parse_args()
@@ -289,7 +325,7 @@ def main():
         notify_cost(args.rounds)
         overhead(reg, args.steps, args.rounds)
     if args.only != "overhead":
-        throughput(reg, args.db, args.deployments, args.workers)
+        throughput(reg, args.db, args.deployments, args.workers, args.throughput_rounds)
 
 
 if __name__ == "__main__":

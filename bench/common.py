@@ -119,6 +119,23 @@ def server(db, *options, env=None):
         process.wait(timeout=60)
 
 
+# SQL queries run inside perform(), once count_queries() has hooked Odoo's cursors.
+PERFORMED = {"queries": 0, "counting": False}
+
+
+def count_queries():
+    """Count the SQL queries perform() runs in ``PERFORMED["queries"]``."""
+    from odoo import sql_db  # noqa: PLC0415
+
+    execute = sql_db.Cursor.execute
+
+    def counted(self, *args, **kwargs):
+        PERFORMED["queries"] += PERFORMED["counting"]
+        return execute(self, *args, **kwargs)
+
+    sql_db.Cursor.execute = counted
+
+
 def perform(registry, uuid):
     """One queue job, as queue_job's /queue_job/runjob controller runs it; returns seconds."""
     from odoo import SUPERUSER_ID, api  # noqa: PLC0415
@@ -127,6 +144,7 @@ def perform(registry, uuid):
     from odoo.addons.queue_job.controllers.main import RunJobController  # noqa: PLC0415
     from odoo.addons.queue_job.job import Job  # noqa: PLC0415
 
+    PERFORMED["counting"] = True
     start = time.perf_counter()
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -137,4 +155,6 @@ def perform(registry, uuid):
         cr.commit()
         RunJobController._runjob(env, job)
         cr.commit()
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    PERFORMED["counting"] = False
+    return seconds

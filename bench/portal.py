@@ -1,6 +1,6 @@
 """Portal load: the deployment detail page against Odoo's own /my/home, on one server.
 
-    python3 bench/portal.py [--seconds 15] [--connections 4] [--workers 2]
+    python3 bench/portal.py [--seconds 10] [--rounds 5] [--connections 4] [--workers 2] [--db NAME]
 
 Serves the demo database with Odoo's multi-process server (``--workers``, as in production),
 logs the demo portal user in (an operator of the Acme Shop project), and loads each page with
@@ -85,15 +85,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--db", default=DB, help="the database to create and use")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing (Debian: apt-get install wrk)")
-    ensure_database(DB, "eyrie_books,eyrie_website", demo=True)
-    pages = {"/my/home (reference)": "/my/home", "deployment detail page": detail_path(DB)}
+    ensure_database(args.db, "eyrie_books,eyrie_website", demo=True)
+    pages = {"/my/home (reference)": "/my/home", "deployment detail page": detail_path(args.db)}
     # No cron and no job runner: the requests measured are the only work the server does.
     quiet = {"ODOO_QUEUE_JOB_CHANNELS": "root:0"}
-    with server(DB, f"--workers={args.workers}", "--max-cron-threads=0", env=quiet) as base:
-        cookie = session_cookie(base, DB)
+    with server(args.db, f"--workers={args.workers}", "--max-cron-threads=0", env=quiet) as base:
+        cookie = session_cookie(base, args.db)
         results = {name: [] for name in pages}
         for path in pages.values():  # warm-up: templates compiled, caches filled
             page_ok(base + path, cookie)

@@ -6,16 +6,21 @@ A server with 2 workers and the job runner on odoo.conf's channels (``root.eyrie
 ``--waiting`` generic deployments live on a kmock API server whose rollouts do not complete: each
 Deploy run waits in its "wait until ready" step, looking every 5 s (the default poll). Each round
 runs ``--books`` books of ``--steps`` no-op steps (deployments on a dry-run cluster) twice: alone,
-the reference, then while the other deployments wait; then their rollouts complete. Prints the
-seconds per no-op step (from pressing to the last run done, over the steps) and the ratio with /
-without the waiting ones, median of the rounds. Steps holding workers while they wait would stall
-the no-op books altogether.
+the reference, then while the other deployments wait. For the reference, the waiting steps' next
+looks are postponed by a day (their queue jobs' ``eta``: the runner has nothing of theirs to run,
+as if they were not there), then made due again, so the deployments are deployed and made to wait
+once for all the rounds. At the end their rollouts complete (kmock reports them ready) and the
+script checks that every waiting run then ends done. Prints the seconds per no-op step (from
+pressing to the last run done, over the steps) and the ratio with / without the waiting ones,
+median of the rounds. Steps holding workers while they wait would stall the no-op books
+altogether.
 """
 
 import argparse
 import logging
 import statistics
 import time
+from datetime import timedelta
 
 from common import ensure_database, environment, machine, registry, server
 
@@ -39,7 +44,8 @@ def setup(reg, mock_url, waiting, steps):
         def book(action, *kinds):
             return env["eyrie.book"].create({
                 "name": f"{name} {action}", "type": "none", "action": action,
-                "step_ids": [(0, 0, {"sequence": n, "kind": kind}) for n, kind in enumerate(kinds)],
+                # The waits outlast every round (the default timeout would end them first).
+                "step_ids": [(0, 0, {"sequence": n, "kind": kind, "timeout": 86400}) for n, kind in enumerate(kinds)],
             }).id
 
         held = env["eyrie.deployment.group"].create({
@@ -92,6 +98,28 @@ def noop_books(reg, noop, books, steps):
     return (time.perf_counter() - start) / (books * steps)
 
 
+def hold_looks(reg, waiting, hold):
+    """Postpone (``hold``) the next look of every waiting step by a day, or make it due now; returns
+    once every next look is where it was put (and, held, none is running)."""
+    from odoo import fields  # noqa: PLC0415
+
+    def settled(env):
+        qjobs = env["eyrie.job.step"].search([("job_id.deployment_id", "in", waiting), ("kind", "=", "wait_ready"),
+                                              ("state", "in", ("queued", "running"))]).queue_job_id
+        later = fields.Datetime.now() + timedelta(hours=1)
+        moved = qjobs.filtered(lambda qjob: qjob.state == "pending" and (qjob.eta or later) < later if hold
+                               else qjob.state == "pending" and qjob.eta and qjob.eta > fields.Datetime.now())
+        if moved:
+            eta = fields.Datetime.now() + timedelta(days=1) if hold else fields.Datetime.now()
+            env.cr.execute("UPDATE queue_job SET eta = %s WHERE id IN %s AND state = 'pending'",
+                           [eta, tuple(moved.ids)])
+            env.cr.commit()  # the runner hears of it (queue_job's trigger notifies it)
+            return False
+        return not (hold and qjobs.filtered(lambda qjob: qjob.state in ("enqueued", "started")))
+
+    wait_for(reg, settled, "the waiting steps' looks to be " + ("held" if hold else "due"))
+
+
 def workloads(reg, ids, cluster):
     from odoo.addons.eyrie_books.k8s import builders  # noqa: PLC0415
 
@@ -108,7 +136,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--db", default=DB)
     args = parser.parse_args()
-    ensure_database(args.db, "eyrie_books")
+    # A fresh copy each run: a run stopped halfway would leave deployments waiting (and looking).
+    ensure_database(args.db, "eyrie_books", template=f"{args.db}_empty")
     reg = registry(args.db)
     from odoo.addons.eyrie_books.k8s.tests.kmock_server import RunningCluster  # noqa: PLC0415
 
@@ -116,25 +145,31 @@ def main():
     alone, beside = [], []
     with RunningCluster() as running, server(args.db, "--workers=2", "--max-cron-threads=0") as _base:
         mock = running.cluster
+        started = time.perf_counter()
         waiting, noop, kmock = setup(reg, mock.url, args.waiting, args.steps)
         wait_for(reg, runs_done(waiting, "init"), "the waiting deployments' init runs")
+        with environment(reg) as env:
+            env["eyrie.deployment"].browse(waiting).action_deploy()
+        wait_for(reg, lambda env: env["eyrie.job.step"].search_count(
+            [("job_id.deployment_id", "in", waiting), ("kind", "=", "wait_ready"), ("waiting", "=", True)],
+        ) == len(waiting), "every waiting deployment to wait")
+        print(f"{args.waiting} deployments initialized and waiting after {time.perf_counter() - started:.0f} s",
+              flush=True)
         for number in range(1, args.rounds + 1):
+            hold_looks(reg, waiting, hold=True)
             alone.append(noop_books(reg, noop, args.books, args.steps))
-            if number > 1:
-                for workload in workloads(reg, waiting, kmock):
-                    mock.set_status(workload, PROGRESSING)
-            with environment(reg) as env:
-                env["eyrie.deployment"].browse(waiting).action_deploy()
-            wait_for(reg, lambda env: env["eyrie.job.step"].search_count(
-                [("job_id.deployment_id", "in", waiting), ("kind", "=", "wait_ready"), ("waiting", "=", True)],
-            ) == len(waiting), "every waiting deployment to wait")
+            hold_looks(reg, waiting, hold=False)
             beside.append(noop_books(reg, noop, args.books, args.steps))
-            for workload in workloads(reg, waiting, kmock):
-                mock.set_status(workload, READY)
-            wait_for(reg, lambda env: not env["eyrie.job"].search_count(
-                [("deployment_id", "in", waiting), ("state", "in", ("queued", "running"))]), "the rollouts")
             print(f"round {number}: {alone[-1] * 1000:7.1f} ms per no-op step alone, {beside[-1] * 1000:7.1f} ms "
                   f"beside {args.waiting} waiting deployments ({beside[-1] / alone[-1]:.2f}x)", flush=True)
+        for workload in workloads(reg, waiting, kmock):
+            mock.set_status(workload, READY)
+        wait_for(reg, lambda env: not env["eyrie.job"].search_count(
+            [("deployment_id", "in", waiting), ("state", "in", ("queued", "running"))]), "the rollouts")
+        with environment(reg, commit=False) as env:
+            deploys = env["eyrie.job"].search([("deployment_id", "in", waiting), ("action", "=", "deploy")])
+            if unfinished := deploys.filtered(lambda run: run.state != "done"):
+                raise SystemExit(f"{len(unfinished)} waiting runs did not end done")
         looks = sum(method == "GET" for method, _path, _body in mock.requests())
     print(machine())
     ratios = [b / a for a, b in zip(alone, beside, strict=True)]

@@ -18,6 +18,7 @@
         "views/eyrie_portal_preview_templates.xml",
         "views/eyrie_health_templates.xml",
         "views/eyrie_portal_operate_templates.xml",
+        "views/eyrie_run_templates.xml",
     ],
     "demo": ["demo/eyrie_website_demo.xml"],
     "assets": {

@@ -83,8 +83,10 @@ class EyrieJob(models.Model):
     def _advance(self):
         """Enqueue the next pending step, or finish the run when none is left."""
         self.ensure_one()
-        following = self.env["eyrie.job.step"].search(
-            [("job_id", "=", self.id), ("state", "=", runs.PENDING)], order="sequence, id", limit=1,
+        # Read with what enqueuing it needs: one query, not a search and then a read.
+        following = self.env["eyrie.job.step"].search_fetch(
+            [("job_id", "=", self.id), ("state", "=", runs.PENDING)], ["kind", "name", "max_retries", "job_id"],
+            order="sequence, id", limit=1,
         )
         if following:
             following._enqueue()

@@ -93,14 +93,14 @@ class EyrieJobStep(models.Model):
             "state": runs.QUEUED, "waiting": False, "wait_since": False, "wait_deadline": False, "wait_phase": False,
         })
         kind = KINDS.get(self.kind)  # an unknown kind fails when it runs, saying so
-        delayed = self.with_delay(
+        # Its queue job links itself to the step as it is created (see queue_job.py).
+        self.with_delay(
             channel="root.eyrie",
             # Looks of waiting steps yield to the steps of other runs that have work to do.
             priority=WAIT_PRIORITY if kind and kind.waits else DEFAULT_PRIORITY,
             max_retries=self.max_retries + 1,
             description=f"{self.job_id.display_name}: {self.name}",
         )._execute()
-        self.queue_job_id = delayed.db_record()
 
     def _execute(self):
         """The queue job: run this step on the run's cluster (as the user who started the run)."""

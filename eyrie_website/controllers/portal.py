@@ -16,7 +16,8 @@ successful one redirects to the page it changed (PRG) with ``?done=<what>`` nami
 Book runs (eyrie_books) show on the deployment page and as a badge on the group page's cards. Portal
 users have no rights on runs: they are read in sudo, only once the deployment itself passed the
 access check. The runs section and the badge are also served alone (``…/runs``, ``…/runs/badge``),
-for the page to reload them when the bus announces a change (see ``models/ir_websocket.py``).
+for the page to reload them when the bus announces a change (see ``models/ir_websocket.py``); so
+are a run's steps (``…/runs/<id>``), which the page loads when a finished run is opened.
 """
 
 import re
@@ -87,6 +88,7 @@ def to_id(value):
 class EyriePortal(CustomerPortal):
     _eyrie_cards_per_page = 24
     _eyrie_runs_shown = 10
+    _eyrie_versions_per_page = 20
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -152,6 +154,12 @@ class EyriePortal(CustomerPortal):
             **self._eyrie_runs_values(deployment_sudo, can_operate), "eyrie_url": eyrie_url,
         })
 
+    @route(f"{DEPLOYMENT}/runs/<int:job>", type="http", auth="user", website=True, methods=["GET"], readonly=True)
+    def eyrie_run_steps(self, project, group, deployment, job, **kw):
+        """The steps of one run alone: the page shows a finished run's steps when it is opened."""
+        _project_sudo, _group_sudo, deployment_sudo = self._eyrie_records(project, group, deployment)
+        return request.render("eyrie_website.eyrie_run_steps", {"run": self._eyrie_runs(deployment_sudo, job)})
+
     @route(f"{DEPLOYMENT}/runs/badge", type="http", auth="user", website=True, methods=["GET"], readonly=True)
     def eyrie_deployment_run_badge(self, project, group, deployment, **kw):
         """The run badge of the deployment's card alone: the group page reloads it when a run changes."""
@@ -196,7 +204,7 @@ class EyriePortal(CustomerPortal):
 
         def edit():
             values = {name: typed[name] or False for name in EDIT_FIELDS}
-            values.update(self._eyrie_type_values(typed, kind, self._eyrie_choices(records[0])))
+            values.update(self._eyrie_type_values(typed, kind, self._eyrie_type_choices(records[0])))
             already = deployment_sudo._build_error(version)
             result = self._eyrie_actor(deployment_sudo).write(values)
             self._eyrie_check_buildable(deployment_sudo, already)
@@ -251,11 +259,17 @@ class EyriePortal(CustomerPortal):
         }
 
     def _eyrie_page(self, model, domain, url, page, step=None):
-        """One page of ``model`` records the visitor may read (record rules apply), and its pager."""
+        """One page of ``model`` records the visitor may read (record rules apply), read with their
+        fields, and its pager. A first page that is not full is all there is: no count."""
         step = step or self._items_per_page
-        records = request.env[model]
-        pager = portal_pager(url=url, total=records.search_count(domain), page=page, step=step)
-        return records.search(domain, limit=step, offset=pager["offset"]), pager
+        Model = request.env[model]
+        offset = max(page - 1, 0) * step
+        records = Model.search_fetch(domain, limit=step, offset=offset)
+        total = len(records) if not offset and len(records) < step else Model.search_count(domain)
+        pager = portal_pager(url=url, total=total, page=page, step=step)
+        if pager["offset"] != offset:  # past the last page: the pager shows the last one
+            records = Model.search_fetch(domain, limit=step, offset=pager["offset"])
+        return records, pager
 
     def _eyrie_render_group(self, project_sudo, group_sudo, page=1, form=None, form_error=None, status=200):
         deployments, pager = self._eyrie_page(
@@ -278,20 +292,22 @@ class EyriePortal(CustomerPortal):
                                  error=None, form=None, form_error=None, status=200):
         versions, pager = self._eyrie_page(
             "eyrie.deployment.version", [("deployment_id", "=", deployment_sudo.id)], eyrie_url(deployment_sudo), page,
+            step=self._eyrie_versions_per_page,
         )
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
+        runs = self._eyrie_runs_values(deployment_sudo, can_operate)  # read first: the actions reuse them
         return request.render("eyrie_website.portal_eyrie_deployment", {
             **self._eyrie_layout_values("eyrie_deployment", project_sudo, group_sudo, deployment_sudo),
             "versions": versions.sudo(),
             "pager": pager,
             "can_operate": can_operate,
             **(self._eyrie_actions(deployment_sudo) if can_operate else {"actions": [], "blocked_reason": False}),
-            **self._eyrie_runs_values(deployment_sudo, can_operate),
+            **runs,
             "message": message,
             "error": error,
             "form": form or self._eyrie_form_values(
                 deployment_sudo, (*EDIT_FIELDS, *TYPE_FIELDS[deployment_sudo.type])),
-            "choices": can_operate and self._eyrie_choices(project_sudo),
+            "choices": can_operate and self._eyrie_type_choices(project_sudo),
             "form_error": form_error,
         }, status=status)
 
@@ -308,7 +324,7 @@ class EyriePortal(CustomerPortal):
         """The latest runs of the deployment, sudoed; with ``job_id``, that run of it, else 404."""
         Job = request.env["eyrie.job"].sudo()
         if job_id is None:
-            return Job.search([("deployment_id", "=", deployment_sudo.id)], limit=self._eyrie_runs_shown)
+            return Job.search_fetch([("deployment_id", "=", deployment_sudo.id)], limit=self._eyrie_runs_shown)
         job = Job.search([("deployment_id", "=", deployment_sudo.id), ("id", "=", job_id)]) if job_id <= MAX_ID else Job
         if not job:
             raise NotFound()
@@ -378,9 +394,10 @@ class EyriePortal(CustomerPortal):
         if as_user and not Model.has_access("read"):
             raise NotFound()
         Model = Model if as_user else Model.sudo()
-        record = Model.search([*domain, ("slug", "=", segment)], limit=1)
+        # Read with its fields: the page shows them.
+        record = Model.search_fetch([*domain, ("slug", "=", segment)], limit=1)
         if not record and (record_id := to_id(segment)):
-            record = Model.search([*domain, ("id", "=", record_id)], limit=1)
+            record = Model.search_fetch([*domain, ("id", "=", record_id)], limit=1)
         if not record:
             raise NotFound()
         return record.sudo()
@@ -424,9 +441,10 @@ class EyriePortal(CustomerPortal):
             raise UserError(error)
 
     def _eyrie_choices(self, project_sudo):
-        """The scopes, clusters and repositories the user may pick for a deployment of this project.
-        Portal members get only the clusters and repositories the project already uses, so that one
-        customer never sees another's; internal users get whatever their rights let them read."""
+        """The scopes, clusters and repositories the user may pick for a deployment of this project,
+        and the type configuration's choices. Portal members get only the clusters and repositories
+        the project already uses, so that one customer never sees another's; internal users get
+        whatever their rights let them read."""
         env = request.env
         if env.user._is_internal():
             clusters, repositories = env["eyrie.cluster"].search([]), env["eyrie.repository"].search([])
@@ -438,6 +456,13 @@ class EyriePortal(CustomerPortal):
             "scopes": env["eyrie.scope"].sudo().search([]),
             "clusters": clusters.sudo(),
             "repositories": repositories.sudo(),
+            **self._eyrie_type_choices(project_sudo),
+        }
+
+    def _eyrie_type_choices(self, project_sudo):
+        """The choices of the type configuration, all the edit form of the detail page offers."""
+        env = request.env
+        return {
             # A database is a PostgreSQL deployment of the same project (see eyrie.deployment.database_id).
             "databases": env["eyrie.deployment"].sudo().search(
                 [("project_id", "=", project_sudo.id), ("type", "=", "pgo")], order="name"),

@@ -21,4 +21,6 @@ class EyrieProject(models.Model):
         self.ensure_one()
         if user._is_internal():
             return OPERATOR if user.has_group("eyrie.group_eyrie_user") else False
-        return self.sudo().member_ids.filtered(lambda member: member.user_id == user).role or False
+        member = self.env["eyrie.project.member"].sudo().search_fetch(
+            [("project_id", "=", self.id), ("user_id", "=", user.id)], ["role"], order="id", limit=1)
+        return member.role or False

@@ -82,6 +82,35 @@ class TestPortalRuns(EyriePortalCase):
                     self.assertNotIn(cancel, page.text)
         self.assertPage(self.get(self.BOOKS), "o_eyrie_run_failed")
 
+    @mute_logger("odoo.http")
+    def test_finished_run_loads_its_steps_when_opened(self):
+        done_run = self.env["eyrie.job"].sudo().create({
+            "deployment_id": self.runner.id, "book_id": self.books.deployment_init_book_id.id,
+            "cluster_id": self.dry.id, "dry_run": True, "state": "done", "user_id": self.operator.id,
+            "step_ids": [Command.create({"sequence": 1, "kind": "namespace", "name": "Namespace", "state": "done",
+                                         "attempt": 1, "log": "12:00:00 namespace made"})],
+        })
+        steps_url = f"{self.RUNNER}/runs/{done_run.id}"
+        self.login("ey_viewer")
+        page = self.get(self.RUNNER).text
+        # Closed, its steps left out: the page fetches them from the run's URL when it is opened.
+        self.assertIn(f'id="eyrie_run_{done_run.id}" class="accordion-collapse collapse "', page)
+        self.assertIn(f'data-url="{steps_url}"', page)
+        self.assertNotIn("12:00:00 namespace made", page)
+        steps = self.get(steps_url)
+        self.assertEqual(steps.status_code, 200)
+        self.assertNotIn("<html", steps.text)
+        self.assertPage(steps, "o_eyrie_run_steps", "Namespace", "o_eyrie_run_state_done", "12:00:00 namespace made")
+        # A failed run shows its steps at once (see above); another deployment's run is not found here.
+        self.assertEqual(self.get(f"{self.BROKEN}/runs/{done_run.id}").status_code, 404)
+        self.assertEqual(self.get(f"{self.RUNNER}/runs/{2**40}").status_code, 404)
+        for login in ("ey_other", "ey_internal"):
+            with self.subTest(login=login):
+                self.login(login)
+                self.assertEqual(self.get(steps_url).status_code, 404)
+        self.login(None)
+        self.assertToLogin(self.get(steps_url))
+
     def test_runs_fragments_obey_the_page_access(self):
         for suffix in ("/runs", "/runs/badge"):
             for login in ("ey_viewer", "ey_operator", "ey_user", "ey_manager"):

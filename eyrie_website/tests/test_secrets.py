@@ -88,10 +88,12 @@ class TestPortalSecrets(EyriePortalCase):
 
             self.login("ey_operator")
             texts = {}
-            for url in self.pages:
+            for url, deployment in self.pages.items():
                 page = self.get(url)
                 self.assertEqual(page.status_code, 200, url)
-                texts[url] = page.text
+                # The page with the steps of its finished runs, which it loads when they are opened.
+                texts[url] = "\n".join([page.text, *(self.get(f"{url}/runs/{run.id}").text
+                                                      for run in deployment.job_ids)])
                 texts[f"{url}/runs"] = self.get(f"{url}/runs").text
             for url in ("/_eyrie/p/pa", "/_eyrie/p/pa/dg/mysql", "/_eyrie/p/pa/dg/shop", "/my"):
                 texts[url] = self.get(url).text

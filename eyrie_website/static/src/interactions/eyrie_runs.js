@@ -6,7 +6,8 @@ import { Interaction } from "@web/public/interaction";
  * follow the bus channel of their deployment (``eyrie.deployment/<id>``, granted by the server only
  * where the user may read the deployment). On an ``eyrie.run`` notification naming the deployment,
  * the element is fetched again, server-rendered, from its ``data-url`` and swapped in; runs and
- * logs the user opened stay open. No polling.
+ * logs the user opened stay open. No polling. A finished run comes closed, without its steps: they
+ * are fetched (``…/runs/<id>``) when the user opens it, and again after a reload while it is open.
  */
 export class EyrieRuns extends Interaction {
     static selector = "#eyrie_runs[data-url], .o_eyrie_run_badge[data-url]";
@@ -24,6 +25,7 @@ export class EyrieRuns extends Interaction {
         const bus = this.services.bus_service;
         bus.addChannel(this.channel);
         bus.subscribe(this.constructor.notification, this.onRun);
+        this.addListener(this.el, "show.bs.collapse", (ev) => this.loadSteps(ev.target));
         this.registerCleanup(() => {
             bus.unsubscribe(this.constructor.notification, this.onRun);
             bus.deleteChannel(this.channel);
@@ -49,6 +51,26 @@ export class EyrieRuns extends Interaction {
         const opened = this.openedKeys();
         this.el.replaceChildren(...fresh.childNodes);
         this.reopen(opened);
+        for (const el of this.el.querySelectorAll(".o_eyrie_run .accordion-collapse.show")) {
+            this.loadSteps(el);
+        }
+    }
+
+    /** Fetch the steps of the run ``el`` shows, if they were left out of the page. */
+    async loadSteps(el) {
+        const lazy = el.querySelector(".o_eyrie_run_steps_lazy[data-url]");
+        if (!lazy) {
+            return;
+        }
+        const response = await this.waitFor(fetch(lazy.dataset.url, { credentials: "same-origin" }));
+        if (!response.ok) {
+            return;
+        }
+        const html = await this.waitFor(response.text());
+        const steps = new DOMParser().parseFromString(html, "text/html").querySelector(".o_eyrie_run_steps");
+        if (steps && lazy.isConnected) {
+            lazy.replaceWith(steps);
+        }
     }
 
     /** The ids of the runs and steps whose details the user has open, and of those closed. */
