@@ -56,7 +56,9 @@ from .errors import InvalidSpec
 TYPES = ("odoo", "pgo", "pxc", "none")
 
 # Suffixes that builders append to ``name``; the longest must still fit 63 chars.
-NAME_SUFFIXES = ("-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update", "-database", "-data")
+NAME_SUFFIXES = (
+    "-filestore", "-registry", "-secrets", "-db-init", "-config", "-source", "-update", "-database", "-data",
+)
 
 # \Z, not $: "$" also matches before a trailing newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
