@@ -39,7 +39,7 @@ from kubernetes.client.exceptions import ApiException
 
 from .builders import Obj, is_create_only, pause_patch
 from .errors import Conflict, NotFound, PermanentError, RetryableError, WaitTimeout, translate
-from .patching import apply_merge_patch, merge_patch
+from .patching import apply_merge_patch, dropped_data, merge_patch
 from .readiness import Summary, missing, summarize
 from .resources import ObjectRef, api_path, ref, resource_for
 from .spec import DeploymentSpec, check_dns_label, check_dns_subdomain, check_integer
@@ -93,6 +93,8 @@ class Operations(ABC):
         if create_only:
             return "unchanged"
         patch = merge_patch(obj, live)
+        if dropped := dropped_data(obj, live):
+            patch.setdefault("data", {}).update(dropped)
         if not patch:
             return "unchanged"
         self._send("patch", target, patch)
