@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .patching import contains, holds, merge_patch
+from .patching import contains, dropped_data, holds, merge_patch
 
 Obj = dict[str, Any]
 Action = Literal["create", "change", "unchanged"]
@@ -90,8 +90,12 @@ def desired_fields(obj: Mapping[str, Any]) -> Obj:
 
 
 def patch_for(desired: Mapping[str, Any], live: Mapping[str, Any]) -> Obj:
-    """The smallest merge patch that gives ``live`` every field Eyrie sets in ``desired``."""
-    return merge_patch(desired_fields(desired), live)
+    """The smallest merge patch that gives ``live`` every field Eyrie sets in ``desired``, and takes
+    out the variables a ConfigMap or Secret of Eyrie's no longer has (see ``dropped_data``)."""
+    patch = merge_patch(desired_fields(desired), live)
+    if dropped := dropped_data(desired, live):
+        patch.setdefault("data", {}).update(dropped)
+    return patch
 
 
 def compare(desired: Mapping[str, Any], live: Mapping[str, Any] | None, create_only: bool = False) -> Comparison:
@@ -99,7 +103,7 @@ def compare(desired: Mapping[str, Any], live: Mapping[str, Any] | None, create_o
 
     ``create_only`` objects (generated secrets, the namespace) are never changed once they exist.
 
-    >>> live = {"kind": "ConfigMap", "metadata": {"name": "c", "uid": "1"}, "data": {"a": "1", "b": "2"}}
+    >>> live = {"kind": "ConfigMap", "metadata": {"name": "c", "uid": "1", "labels": {"x": "y"}}, "data": {"a": "1"}}
     >>> compare({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}}, live).action
     'unchanged'
     >>> compare({"kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "3"}}, live).as_dict()

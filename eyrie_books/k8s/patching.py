@@ -66,3 +66,12 @@ def merge_patch(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str
         else:
             patch[key] = want
     return patch
+
+
+def dropped_data(desired: Mapping[str, Any], live: Mapping[str, Any]) -> dict[str, None]:
+    """The ``data`` keys of a live ConfigMap or Secret that ``desired`` no longer has, each mapped
+    to None (a merge patch's removal). Their data is wholly Eyrie's: a variable removed from a
+    deployment must leave its object, which a patch of the desired keys alone would keep."""
+    if desired.get("kind") not in ("ConfigMap", "Secret"):
+        return {}
+    return dict.fromkeys(sorted(set(live.get("data") or {}) - set(desired.get("data") or {})))

@@ -179,8 +179,8 @@ class TestRunsOnKmock(BooksCase):
         self.mock.emulator[f"post {path}"][:1] << 503 << {"kind": "Status", "reason": "ServiceUnavailable"}
         deployment.action_deploy()
         before = fields.Datetime.now()
-        self.run_queue(count=1)
-        step = deployment.job_ids[0].step_ids[0]
+        self.run_queue(count=2)  # its variables, then the workload
+        step = deployment.job_ids[0].step_ids.filtered(lambda step: step.kind == "apply_workload")
         self.assertEqual((step.state, step.attempt), ("queued", 1))
         self.assertIn("HTTP 503", step.log)
         self.assertIn("will retry", step.log)
@@ -200,8 +200,8 @@ class TestRunsOnKmock(BooksCase):
         }
         deployment.action_deploy()
         before = fields.Datetime.now()
-        self.run_queue(count=1)
-        eta = deployment.job_ids[0].step_ids[0].queue_job_id.eta
+        self.run_queue(count=2)  # its variables, then the workload
+        eta = deployment.job_ids[0].step_ids.filtered(lambda step: step.kind == "apply_workload").queue_job_id.eta
         self.assertGreaterEqual(eta, before + datetime.timedelta(seconds=40))
 
     def test_permanent_error_fails_the_step(self):
@@ -213,7 +213,7 @@ class TestRunsOnKmock(BooksCase):
             "kind": "Status", "reason": "Invalid", "message": "Deployment.apps is invalid",
         }
         deployment.action_deploy()
-        self.run_queue(count=1)
+        self.run_queue(count=2)  # its variables, then the workload
         job = deployment.job_ids[0]
         failed = job.failed_step_id
         self.assertEqual((job.state, failed.kind, failed.attempt), ("failed", "apply_workload", 1))

@@ -246,3 +246,19 @@ def test_odoo_database_is_initialised_before_the_server_starts(kube: Kube, clust
         (f"Service {NAMESPACE}/web", "unchanged"),
         (f"Ingress {NAMESPACE}/web", "unchanged"),
     ]
+
+
+def test_ensure_removes_the_variables_a_deployment_no_longer_has(kube: Kube, cluster: MockCluster) -> None:
+    spec = make_spec("none", env={"A": "1", "B": "2"}, secret_env={"TOKEN": "t", "KEY": "k"})
+    for obj in (generic.config_map(spec), generic.secret(spec)):
+        assert obj is not None and kube.ensure(obj) == "created"
+    fewer = dataclasses.replace(spec, env={"A": "1"}, secret_env={"KEY": "k2"})
+    config, secret = generic.config_map(fewer), generic.secret(fewer)
+    assert config is not None and secret is not None
+    assert kube.ensure(config) == "patched"
+    assert cluster.requests()[-1][2] == {"data": {"B": None}}
+    assert kube.ensure(secret) == "patched"
+    assert cluster.requests()[-1][2] == {"data": {"KEY": secret["data"]["KEY"], "TOKEN": None}}
+    assert (cluster.stored(config) or {})["data"] == {"A": "1"}
+    assert set((cluster.stored(secret) or {})["data"]) == {"KEY"}
+    assert kube.ensure(config) == kube.ensure(secret) == "unchanged"
