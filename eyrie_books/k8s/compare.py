@@ -19,6 +19,7 @@ the drift detection all build on them.
 """
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -72,10 +73,19 @@ class Comparison:
 
 
 def desired_fields(obj: Mapping[str, Any]) -> Obj:
-    """``obj`` without status and the metadata the API server owns."""
+    """``obj`` as the API server keeps it: without status and the metadata the server owns, and a
+    Secret's ``stringData`` in ``data`` (where the server moves it, base64-encoded).
+
+    >>> desired_fields({"kind": "Secret", "metadata": {"name": "s", "uid": "1"}, "stringData": {"k": "v"}})
+    {'kind': 'Secret', 'metadata': {'name': 's'}, 'data': {'k': 'dg=='}}
+    """
     result = {key: value for key, value in obj.items() if key != "status"}
     if isinstance(obj.get("metadata"), Mapping):
         result["metadata"] = {k: v for k, v in obj["metadata"].items() if k not in SERVER_METADATA}
+    text = result.pop("stringData", None) if obj.get("kind") == "Secret" else None
+    if isinstance(text, Mapping):
+        encoded = {key: base64.b64encode(str(value).encode()).decode() for key, value in text.items()}
+        result["data"] = {**(result.get("data") or {}), **encoded}
     return result
 
 

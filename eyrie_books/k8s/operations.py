@@ -143,7 +143,11 @@ class Operations(ABC):
         return self._pause(spec, paused=False)
 
     def _pause(self, spec: DeploymentSpec, paused: bool) -> Obj:
+        """Read first: a workload already paused (or running) gets no write."""
         target, patch, subresource = pause_patch(spec, paused)
+        live = self.read(target)
+        if live is not None and not patch_for(patch, live):
+            return live
         return self._send("patch", ref(target), patch, subresource)
 
     def job_log(self, job: Obj, tail: int = 40) -> str:

@@ -9,3 +9,4 @@ from . import test_push
 from . import test_waits
 from . import test_config
 from . import test_health
+from . import test_preview

@@ -6,3 +6,4 @@ from . import test_runs
 from . import test_live_tour
 from . import test_secrets
 from . import test_health
+from . import test_portal_preview

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 import socket
 import threading
@@ -56,6 +57,7 @@ class _Fault:
     body: Mapping[str, Any] | None = None
     headers: Mapping[str, str] | None = None
     delay: float = 0.0
+    skip: int = 0  # requests to let through first
 
 
 class _Emulator(kmock.KubernetesEmulator):
@@ -68,7 +70,10 @@ class _Emulator(kmock.KubernetesEmulator):
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw_request.rel_url.path
-        fault = self.faults.pop((raw_request.method.upper(), path), None)
+        key = (raw_request.method.upper(), path)
+        fault = self.faults.pop(key, None)
+        if fault is not None and fault.skip:  # not this request yet
+            self.faults[key], fault = dataclasses.replace(fault, skip=fault.skip - 1), None
         if fault is not None and fault.status is not None:
             return aiohttp.web.json_response(dict(fault.body or {}), status=fault.status, headers=fault.headers)
         if _NAMESPACES.fullmatch(path):
@@ -135,9 +140,10 @@ class MockCluster:
         """Answer the next ``method path`` request with ``status`` and apply nothing."""
         self.emulator.faults[method.upper(), path] = _Fault(status=status, body=body, headers=headers)
 
-    def answer_late(self, method: str, path: str, delay: float) -> None:
-        """Apply the next ``method path`` request, then wait ``delay`` seconds before answering."""
-        self.emulator.faults[method.upper(), path] = _Fault(delay=delay)
+    def answer_late(self, method: str, path: str, delay: float, skip: int = 0) -> None:
+        """Apply the next ``method path`` request (after ``skip`` others), then wait ``delay`` seconds
+        before answering."""
+        self.emulator.faults[method.upper(), path] = _Fault(delay=delay, skip=skip)
 
     def pending_faults(self) -> list[tuple[str, str]]:
         """(method, path) of the faults no request has met yet."""

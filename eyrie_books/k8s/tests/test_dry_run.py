@@ -52,6 +52,7 @@ def test_dry_run_records_and_sends_nothing(cluster: MockCluster) -> None:
         PlannedRequest("GET", f"/api/v1/namespaces/{NAMESPACE}", None),
         PlannedRequest("POST", "/api/v1/namespaces", namespace),
         PlannedRequest("GET", f"/api/v1/namespaces/{NAMESPACE}", None),
+        PlannedRequest("GET", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web", None),
         PlannedRequest("PATCH", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web/scale",
                        {"spec": {"replicas": 0}}),
     ]

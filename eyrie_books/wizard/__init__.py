@@ -1,0 +1,1 @@
+from . import eyrie_deployment_preview
