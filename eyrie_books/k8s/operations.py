@@ -73,9 +73,10 @@ class Operations(ABC):
     def check_connection(self) -> dict[str, Any]:
         """The API server's version information (proves the credentials work)."""
 
-    @abstractmethod
     def list_objects(self, kind: str, label_selector: str) -> list[Obj]:
-        """Every object of ``kind`` in all namespaces that ``label_selector`` selects, in one request."""
+        """Every object of ``kind`` in all namespaces that ``label_selector`` selects, in one request
+        (health refreshes: a real cluster or a dry run; not a preview)."""
+        raise NotImplementedError(f"{type(self).__name__} does not list objects")
 
     def ensure(self, obj: Obj, create_only: bool = False) -> Outcome:
         """Make ``obj`` exist with its fields; "created", "patched" or "unchanged".

@@ -185,7 +185,8 @@ async def serve() -> AsyncIterator[MockCluster]:
         # shows: kmock would answer 404 for a kind it holds no object of.
         for resource in RESOURCES.values():
             plural = resource.plural if resource.kind != "Namespace" else _ALIAS.rpartition("/")[2]
-            emulator.resources[f"{resource.group}/{resource.version}/{plural}"] = {}
+            emulator.resources[f"{resource.group}/{resource.version}/{plural}"] = kmock.ResourceInfo(
+                namespaced=resource.namespaced, kind=resource.kind)
         async with kmock.Server(emulator) as server:
             yield MockCluster(emulator, str(server.url).rstrip("/"))
 
