@@ -40,6 +40,7 @@ CACHE = ROOT / ".cache"
 # Odoo-free code whose docstrings carry examples.
 DOCTEST_MODULES = (
     "eyrie/naming.py", "eyrie/lifecycle.py", "eyrie/git_remote.py", "eyrie/webhooks.py", "eyrie_books/steps.py",
+    "eyrie_books/preview.py", "eyrie_books/k8s/compare.py",
 )
 # What Odoo's own test runner says at the end: "0 failed, 0 error(s) of 104 tests when loading database 'x'".
 ODOO_RESULT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")

@@ -20,6 +20,7 @@
         "views/eyrie_deployment_rollback_views.xml",
         "views/eyrie_pod_log_views.xml",
         "views/eyrie_cluster_views.xml",
+        "wizard/eyrie_deployment_preview_views.xml",
         "data/queue_job_data.xml",
         "data/eyrie_book_data.xml",
     ],

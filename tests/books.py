@@ -56,7 +56,12 @@ def workload_path(workload):
 
 
 def looks(mock, workload):
-    return sum((method, path) == ("GET", workload_path(workload)) for method, path, _body in mock.requests())
+    """The reads of the workload since it was created (``ensure`` reads it once before creating it)."""
+    requests = mock.requests()
+    collection = workload_path(workload).rpartition("/")[0]
+    created = next((index for index, (method, path, _body) in enumerate(requests)
+                    if (method, path) == ("POST", collection)), len(requests))
+    return sum((method, path) == ("GET", workload_path(workload)) for method, path, _body in requests[created:])
 
 
 def run_state(rpc, deployment):

@@ -270,19 +270,21 @@ class Killer(threading.Thread):
             self.error = error
 
 
-# The one request each run of a step of these kinds sends, as (method, path pattern, namespace).
+# The one request each run of a step of these kinds sends, as (methods, path pattern, namespace):
+# the create of the namespace, the write of the Deployment (created, then scaled up from a pause),
+# the read of the Service (it is written once: an unchanged one gets no write), the scale-down.
 SIGNATURES = {
-    "create_namespace": ("POST", r"/api/v1/namespaces", None),
-    "apply_workload": ("POST", r"/apis/apps/v1/namespaces/([^/]+)/deployments", 1),
-    "apply_network": ("POST", r"/api/v1/namespaces/([^/]+)/services", 1),
-    "pause": ("PATCH", r"/apis/apps/v1/namespaces/([^/]+)/deployments/[^/]+/scale", 1),
+    "create_namespace": (("POST",), r"/api/v1/namespaces", None),
+    "apply_workload": (("POST", "PATCH"), r"/apis/apps/v1/namespaces/([^/]+)/deployments(?:/[^/]+)?", 1),
+    "apply_network": (("GET",), r"/api/v1/namespaces/([^/]+)/services/[^/]+", 1),
+    "pause": (("PATCH",), r"/apis/apps/v1/namespaces/([^/]+)/deployments/[^/]+/scale", 1),
 }
 
 
 def signature(method, path, body):
     """(namespace, step kind) of a request that a run of a step of that kind sends, else None."""
-    for kind, (verb, pattern, group) in SIGNATURES.items():
-        if method == verb and (match := re.fullmatch(pattern, path)):
+    for kind, (verbs, pattern, group) in SIGNATURES.items():
+        if method in verbs and (match := re.fullmatch(pattern, path)):
             return (match[group] if group else (body or {}).get("metadata", {}).get("name")), kind
     return None
 
@@ -415,7 +417,7 @@ def test_a_step_found_dead_too_often_fails_clearly_and_resumes(odoo_server, db, 
     deployment = kmock_deployment(rpc, mock, unique("found dead"), group=held_group(rpc, unique("found dead"), 0))
     workload = workload_of(rpc, deployment)
     # Each look of the wait step hangs in its request: the server dies while a worker runs the step.
-    mock.answer_late("GET", workload_path(workload), 60)
+    mock.answer_late("GET", workload_path(workload), 60, skip=1)  # the apply step reads it first
     rpc("eyrie.deployment", "action_deploy", [deployment])
     job = runs_of(rpc, [deployment])[deployment][-1]
 

@@ -11,9 +11,10 @@ The logic lives once, in :class:`Operations`, on top of a single primitive
 * :class:`DryRunKube` sends nothing: it records ``(method, path, body)`` with
   :func:`~.resources.api_path` and answers from what it was sent before.
 
-``ensure`` is idempotent: it creates, and on "already exists" reads the live
-object and sends the smallest merge patch, or nothing when the live object
-already holds every desired field.  Every write is a JSON merge patch.
+``ensure`` is idempotent: it reads the live object, creates it when missing,
+and otherwise sends the smallest merge patch, or nothing when the live object
+already holds every desired field (:mod:`.compare`).  Every write is a JSON
+merge patch.
 """
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ from kubernetes.client import (
 from kubernetes.client.exceptions import ApiException
 
 from .builders import Obj, is_create_only, pause_patch
+from .compare import patch_for
 from .errors import Conflict, NotFound, PermanentError, RetryableError, WaitTimeout, translate
-from .patching import apply_merge_patch, merge_patch
+from .patching import apply_merge_patch
 from .readiness import Summary, missing, summarize
 from .resources import ObjectRef, api_path, ref, resource_for
 from .spec import DeploymentSpec, check_dns_label, check_dns_subdomain, check_integer
@@ -74,25 +76,25 @@ class Operations(ABC):
     def ensure(self, obj: Obj, create_only: bool = False) -> Outcome:
         """Make ``obj`` exist with its fields; "created", "patched" or "unchanged".
 
-        ``create_only`` leaves an existing object as it is (generated secrets).
+        Read first: an object that already holds every field Eyrie sets gets no write at all
+        (see :mod:`.compare`). ``create_only`` leaves an existing object as it is (generated secrets).
         """
         target = ref(obj)
-        try:
-            self._send("create", target, obj)
-            return "created"
-        except Conflict as exc:
-            conflict = exc  # usually "already exists": compare below
-        # Read back even when create-only: a 409 is not proof that the object exists (the server
-        # may refuse a create for another reason), nor that it stays (it may be terminating).
-        try:
-            live = self._send("read", target)
-        except NotFound as exc:
-            raise RetryableError(f"{conflict}; then not found when read back", 409) from exc
+        live = self.read(obj)
+        if live is None:
+            try:
+                self._send("create", target, obj)
+                return "created"
+            except Conflict as conflict:  # created meanwhile, or refused: read it back
+                try:
+                    live = self._send("read", target)
+                except NotFound as exc:
+                    raise RetryableError(f"{conflict}; then not found when read back", 409) from exc
         if live.get("metadata", {}).get("deletionTimestamp"):
             raise RetryableError(f"{target} is being deleted: it will be created again once gone", 409)
         if create_only:
             return "unchanged"
-        patch = merge_patch(obj, live)
+        patch = patch_for(obj, live)
         if not patch:
             return "unchanged"
         self._send("patch", target, patch)
@@ -137,7 +139,11 @@ class Operations(ABC):
         return self._pause(spec, paused=False)
 
     def _pause(self, spec: DeploymentSpec, paused: bool) -> Obj:
+        """Read first: a workload already paused (or running) gets no write."""
         target, patch, subresource = pause_patch(spec, paused)
+        live = self.read(target)
+        if live is not None and not patch_for(patch, live):
+            return live
         return self._send("patch", ref(target), patch, subresource)
 
     def job_log(self, job: Obj, tail: int = 40) -> str:

@@ -604,3 +604,18 @@ class EyrieDeployment(models.Model):
         Everything it needs from the database is read here: iterating it after the request's
         cursor is closed (a streamed response) is safe."""
         return self.env["eyrie.pod.log"]._log_follow(self, cluster_id, pod, container, lines)
+
+    # ------------------------------------------------------------------
+    # Preview before apply
+    # ------------------------------------------------------------------
+
+    def preview_action(self, action):
+        """What ``action`` ("deploy", "redeploy", "drop"…) would do on each cluster of the current
+        version, reading the clusters and sending nothing: per cluster its ``objects`` (``kind``,
+        ``namespace``, ``name``, ``action`` create/change/unchanged/delete, the merge ``patch`` a
+        change sends and its ``changes`` lines ``path``/``live``/``desired``; a Secret's values show
+        as "(hidden)", a value the live object lacks is left out), their ``counts``, or an ``error``.
+        Needs the right to change the deployment (the cluster's credentials read for it)."""
+        self.ensure_one()
+        self.check_access("write")
+        return self.env["eyrie.deployment.preview"]._preview(self, action)

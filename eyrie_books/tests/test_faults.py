@@ -71,7 +71,7 @@ CASES = {
     "apply_network": Case("none", ("init",), "deploy"),
     "wait_ready": Case("none", ("init",), "deploy"),
     "pause": Case("none", ("init", "deploy"), "pause"),
-    "resume": Case("pgo", ("init",), "deploy"),
+    "resume": Case("pgo", ("init", "deploy", "pause"), "deploy"),  # paused: a running one needs no write
     "delete_resources": Case("none", ("init", "deploy"), "drop"),
     "delete_namespace": Case("none", ("init",), "drop"),
     "apply_manifest": Case("none", ("init",), "deploy", manifest=True),

@@ -1,6 +1,7 @@
 """Books on a Kubernetes API server: the real client against kmock, steps run as queue_job runs
 them. kmock has no controllers, so the tests write the workloads' status as they become ready."""
 
+import base64
 import datetime
 import tempfile
 
@@ -261,4 +262,4 @@ class TestRunsOnKmock(BooksCase):
             self.assertEqual((env["GIT_URL"], env["GIT_COMMIT"]), (repository.url, second))
             self.assertEqual(env["GIT_TOKEN"], {"name": "k-update-source", "key": "token"})
             secret = self.mock.emulator.objects[kmock.resource("v1", "secrets"), spec.namespace, "k-update-source"]
-            self.assertEqual(secret["stringData"]["token"], "k-update-token")
+            self.assertEqual(base64.b64decode(secret["data"]["token"]), b"k-update-token")  # stored as data

@@ -53,9 +53,12 @@ class TestWaits(BooksCase):
         return self.run_queue(due=datetime.datetime.now())
 
     def looks(self, deployment):
-        """The requests for the deployment's workload: one per look of its wait step."""
-        path = api_path(ref(builders.workload(deployment._k8s_spec(self.kmock))))
-        return sum((method, req_path) == ("GET", path) for method, req_path, _body in self.mock.requests())
+        """The reads of the deployment's workload once created: one per look of its wait step."""
+        target = ref(builders.workload(deployment._k8s_spec(self.kmock)))
+        requests = self.mock.requests()
+        created = requests.index(next(request for request in requests
+                                      if request[:2] == ("POST", api_path(target, collection=True))))
+        return sum((method, path) == ("GET", api_path(target)) for method, path, _body in requests[created:])
 
     def assertFree(self, step):
         """Between two looks: no worker holds the step, its queue job is pending until the next."""

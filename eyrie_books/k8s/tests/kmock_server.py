@@ -12,11 +12,16 @@ reaction on a POST still creates the object.  :meth:`MockCluster.refuse`
 answers instead of the emulator, as an API server refuses a request, and
 :meth:`MockCluster.answer_late` applies a request but answers too late for a
 client with a short timeout.
+
+Objects are stored as a real API server stores them (see :mod:`.apiserver`):
+defaults filled, empty values dropped, ``generation`` bumped on spec changes.
+:meth:`MockCluster.writes` lists the requests that would change something.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import re
 import socket
 import threading
@@ -26,8 +31,11 @@ from typing import Any, TypeVar
 
 import aiohttp.web
 import kmock
+from kmock._internal import rendering
 
+from ..patching import apply_merge_patch
 from ..resources import ref
+from .apiserver import merge_patch_between, stored
 from .kmock_logs import PodLogs
 
 _T = TypeVar("_T")
@@ -50,6 +58,7 @@ class _Fault:
     body: Mapping[str, Any] | None = None
     headers: Mapping[str, str] | None = None
     delay: float = 0.0
+    skip: int = 0  # requests to let through first
 
 
 class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (kmock_logs.py)
@@ -57,10 +66,15 @@ class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (
         super().__attrs_post_init__()
         # (method, path as the client sends it) -> the fault for the next such request.
         self.faults: dict[tuple[str, str], _Fault] = {}
+        # Request id -> the body as sent, where the emulator stored something else (see _handle).
+        self.sent: dict[int, Any] = {}
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw_request.rel_url.path
-        fault = self.faults.pop((raw_request.method.upper(), path), None)
+        key = (raw_request.method.upper(), path)
+        fault = self.faults.pop(key, None)
+        if fault is not None and fault.skip:  # not this request yet
+            self.faults[key], fault = dataclasses.replace(fault, skip=fault.skip - 1), None
         if fault is not None and fault.status is not None:
             return aiohttp.web.json_response(dict(fault.body or {}), status=fault.status, headers=fault.headers)
         if _NAMESPACES.fullmatch(path):
@@ -70,6 +84,25 @@ class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (
         if fault is not None:
             await asyncio.sleep(fault.delay)
         return response
+
+    async def _handle(self, request: rendering.Request) -> aiohttp.web.StreamResponse:
+        """Store objects as an API server does; the request itself stays recorded as it was sent."""
+        data = request.data if isinstance(request.data, dict) else None
+        if data is not None and request.resource is not None and request.action == kmock.action.CREATE:
+            self._store(request, stored(data))
+        elif data is not None and request.resource is not None and request.name is not None \
+                and request.action == kmock.action.UPDATE:
+            key = (request.resource, request.namespace, request.name)
+            if key in self.objects and not self.objects[key].deleted:
+                old = self.objects[key].raw
+                self._store(request, merge_patch_between(old, stored(apply_merge_patch(old, data), old)))
+        return await super()._handle(request)
+
+    def _store(self, request: rendering.Request, data: dict[str, Any]) -> None:
+        # kmock's filters find a request by identity: the request keeps its place, with the body
+        # to store; the body as sent stays readable for the tests.
+        self.sent[request.id] = request.data
+        object.__setattr__(request, "data", data)
 
 
 @dataclass
@@ -82,9 +115,14 @@ class MockCluster:
     def requests(self) -> list[tuple[str, str, Any]]:
         """(method, path, body) of every request received, in order."""
         return [
-            (request.method.value, request.url.path.replace(_ALIAS, _REAL, 1), request.data)
+            (request.method.value, request.url.path.replace(_ALIAS, _REAL, 1),
+             self.emulator.sent.get(request.id, request.data))
             for request in self.emulator
         ]
+
+    def writes(self) -> list[tuple[str, str, Any]]:
+        """(method, path, body) of every request that asked for a change (not a GET)."""
+        return [request for request in self.requests() if request[0] != "GET"]
 
     def set_status(self, obj: dict[str, Any], status: dict[str, Any]) -> None:
         """Write ``status`` into the stored object, as a controller would."""
@@ -103,9 +141,10 @@ class MockCluster:
         """Answer the next ``method path`` request with ``status`` and apply nothing."""
         self.emulator.faults[method.upper(), path] = _Fault(status=status, body=body, headers=headers)
 
-    def answer_late(self, method: str, path: str, delay: float) -> None:
-        """Apply the next ``method path`` request, then wait ``delay`` seconds before answering."""
-        self.emulator.faults[method.upper(), path] = _Fault(delay=delay)
+    def answer_late(self, method: str, path: str, delay: float, skip: int = 0) -> None:
+        """Apply the next ``method path`` request (after ``skip`` others), then wait ``delay`` seconds
+        before answering."""
+        self.emulator.faults[method.upper(), path] = _Fault(delay=delay, skip=skip)
 
     def pending_faults(self) -> list[tuple[str, str]]:
         """(method, path) of the faults no request has met yet."""

@@ -48,10 +48,11 @@ def test_dry_run_records_and_sends_nothing(cluster: MockCluster) -> None:
     with pytest.raises(NotFound):  # as from a real server: the Deployment was never created
         dry.pause(spec)
 
-    assert dry.requests == [
-        PlannedRequest("POST", "/api/v1/namespaces", namespace),
+    assert dry.requests == [  # read first; the second ensure sends no write
+        PlannedRequest("GET", f"/api/v1/namespaces/{NAMESPACE}", None),
         PlannedRequest("POST", "/api/v1/namespaces", namespace),
         PlannedRequest("GET", f"/api/v1/namespaces/{NAMESPACE}", None),
+        PlannedRequest("GET", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web", None),
         PlannedRequest("PATCH", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web/scale",
                        {"spec": {"replicas": 0}}),
     ]
@@ -81,4 +82,4 @@ def test_dry_run_keeps_what_it_recorded() -> None:
     job = odoo.init_job(spec)
     dry.ensure(job)
     job["spec"]["backoffLimit"] = 99
-    assert dry.requests[0].body is not None and dry.requests[0].body["spec"]["backoffLimit"] == 2
+    assert dry.requests[1].body is not None and dry.requests[1].body["spec"]["backoffLimit"] == 2
