@@ -20,9 +20,11 @@
         "views/eyrie_deployment_rollback_views.xml",
         "views/eyrie_pod_log_views.xml",
         "views/eyrie_cluster_views.xml",
+        "views/eyrie_deployment_status_views.xml",
         "wizard/eyrie_deployment_preview_views.xml",
         "data/queue_job_data.xml",
         "data/eyrie_book_data.xml",
+        "data/eyrie_health_data.xml",
     ],
     "demo": ["demo/eyrie_books_demo.xml"],
     "assets": {

@@ -16,8 +16,9 @@ import psycopg2
 import psycopg2.sql
 
 from odoo import sql_db
+from odoo.tools.misc import OrderedSet
 
-from odoo.addons.bus.models.bus import ODOO_NOTIFY_FUNCTION, get_notify_payloads
+from odoo.addons.bus.models.bus import ODOO_NOTIFY_FUNCTION, channel_with_db, get_notify_payloads, json_dump
 
 _logger = logging.getLogger(__name__)
 
@@ -63,3 +64,24 @@ class Notifier:
 
 
 NOTIFIER = Notifier()
+
+
+def notify_deployments(env, kind, payload, deployments):
+    """Send ``{"type": kind, "payload": payload}`` to the web clients showing ``deployments``: the
+    backend of Eyrie users, and the pages of each deployment (``eyrie.deployment/<id>``, a channel a
+    client gets only where it may read the deployment).
+
+    As the bus's ``_sendone`` would, but woken over a kept connection; a transaction's
+    notifications wake the dispatchers once, after its commit."""
+    message = json_dump({"type": kind, "payload": payload})
+    # The group by its id: env.ref would also check that it exists, a query on every step.
+    users = env["res.groups"].browse(env["ir.model.data"]._xmlid_to_res_id("eyrie.group_eyrie_user"))
+    dbname = env.cr.dbname
+    channels = [channel_with_db(dbname, target) for target in (
+        users, *(f"eyrie.deployment/{deployment.id}" for deployment in deployments))]
+    env["bus.bus"].sudo().create([{"channel": json_dump(channel), "message": message} for channel in channels])
+    postcommit = env.cr.postcommit
+    if "eyrie.run.channels" not in postcommit.data:
+        postcommit.data["eyrie.run.channels"] = OrderedSet()
+        postcommit.add(lambda: NOTIFIER.notify(postcommit.data.pop("eyrie.run.channels")))
+    postcommit.data["eyrie.run.channels"].update(channels)

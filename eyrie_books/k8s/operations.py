@@ -73,6 +73,11 @@ class Operations(ABC):
     def check_connection(self) -> dict[str, Any]:
         """The API server's version information (proves the credentials work)."""
 
+    def list_objects(self, kind: str, label_selector: str) -> list[Obj]:
+        """Every object of ``kind`` in all namespaces that ``label_selector`` selects, in one request
+        (health refreshes: a real cluster or a dry run; not a preview)."""
+        raise NotImplementedError(f"{type(self).__name__} does not list objects")
+
     def ensure(self, obj: Obj, create_only: bool = False) -> Outcome:
         """Make ``obj`` exist with its fields; "created", "patched" or "unchanged".
 
@@ -199,6 +204,18 @@ class Kube(Operations):
     def check_connection(self) -> dict[str, Any]:
         return self._call("API server", VersionApi(self.api_client).get_code)
 
+    def list_objects(self, kind: str, label_selector: str) -> list[Obj]:
+        resource = resource_for(kind)
+        typed_api = self._TYPED_APIS.get(resource.api_version)
+        if typed_api is None:
+            method = CustomObjectsApi(self.api_client).list_cluster_custom_object
+            args = [resource.group, resource.version, resource.plural]
+        else:
+            suffix = "_for_all_namespaces" if resource.namespaced else ""
+            method, args = getattr(typed_api(self.api_client), f"list_{_snake(kind)}{suffix}"), []
+        items = self._call(f"list of {resource.plural}", method, *args, label_selector=label_selector).get("items")
+        return [item for item in items or [] if isinstance(item, dict)]
+
     def job_log(self, job: Obj, tail: int = 40) -> str:
         namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
         core = CoreV1Api(self.api_client)
@@ -282,6 +299,17 @@ class DryRunKube(Operations):
         summary = super().status(obj)
         summary["ready"] = summary["exists"]
         return summary
+
+    def list_objects(self, kind: str, label_selector: str) -> list[Obj]:
+        resource = resource_for(kind)
+        path = api_path(ObjectRef(resource, "", ""), collection=True)
+        self.requests.append(PlannedRequest("GET", f"{path}?labelSelector={label_selector}", None))
+        wanted = dict(part.split("=", 1) for part in label_selector.split(",") if part)
+        return [
+            copy.deepcopy(obj) for obj in self._objects.values()
+            if obj.get("kind") == kind
+            and all(obj.get("metadata", {}).get("labels", {}).get(k) == v for k, v in wanted.items())
+        ]
 
     def _send(self, verb: Verb, target: ObjectRef, body: Obj | None = None, subresource: str = "") -> Obj:
         path = api_path(target, collection=verb == "create", subresource=subresource)

@@ -81,7 +81,7 @@ def api_path(target: ObjectRef, *, collection: bool = False, subresource: str = 
     """URL path of ``target`` (or of its collection, where objects are created)."""
     resource = target.resource
     prefix = f"/apis/{resource.api_version}" if resource.group else f"/api/{resource.version}"
-    if resource.namespaced:
+    if resource.namespaced and target.namespace:  # without one: the list of all namespaces
         prefix += f"/namespaces/{target.namespace}"
     path = f"{prefix}/{resource.plural}"
     if not collection:

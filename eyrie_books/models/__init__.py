@@ -7,3 +7,4 @@ from . import eyrie_job_step
 from . import eyrie_deployment
 from . import eyrie_deployment_version
 from . import queue_job
+from . import eyrie_deployment_status

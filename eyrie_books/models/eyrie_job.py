@@ -1,13 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools.misc import OrderedSet
 
-from odoo.addons.bus.models.bus import channel_with_db, json_dump
 from odoo.addons.eyrie import lifecycle
 from odoo.addons.eyrie.git_remote import GitError, changed_modules
 
 from .. import runs
-from ..notifier import NOTIFIER
+from ..notifier import notify_deployments
 
 
 class EyrieJob(models.Model):
@@ -131,25 +129,9 @@ class EyrieJob(models.Model):
         )
 
     def _notify(self):
-        """Tell the web clients showing these runs that they changed (they reload what they show):
-        the backend of Eyrie users, and the pages of each deployment (``eyrie.deployment/<id>``,
-        a channel a client gets only where it may read the deployment).
-
-        As the bus's ``_sendone`` would, but woken over a kept connection (see ``notifier``); a
-        transaction's notifications wake the dispatchers once, after its commit."""
-        payload = {"deployment_ids": self.deployment_id.ids, "job_ids": self.ids}
-        message = json_dump({"type": "eyrie.run", "payload": payload})
-        # The group by its id: env.ref would also check that it exists, a query on every step.
-        users = self.env["res.groups"].browse(self.env["ir.model.data"]._xmlid_to_res_id("eyrie.group_eyrie_user"))
-        dbname = self.env.cr.dbname
-        channels = [channel_with_db(dbname, target) for target in (
-            users, *(f"eyrie.deployment/{deployment.id}" for deployment in self.deployment_id))]
-        self.env["bus.bus"].sudo().create([{"channel": json_dump(channel), "message": message} for channel in channels])
-        postcommit = self.env.cr.postcommit
-        if "eyrie.run.channels" not in postcommit.data:
-            postcommit.data["eyrie.run.channels"] = OrderedSet()
-            postcommit.add(lambda: NOTIFIER.notify(postcommit.data.pop("eyrie.run.channels")))
-        postcommit.data["eyrie.run.channels"].update(channels)
+        """Tell the web clients showing these runs that they changed (they reload what they show)."""
+        notify_deployments(self.env, "eyrie.run", {"deployment_ids": self.deployment_id.ids, "job_ids": self.ids},
+                           self.deployment_id)
 
     # ------------------------------------------------------------------
     # Buttons

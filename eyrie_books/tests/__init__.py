@@ -10,4 +10,5 @@ from . import test_waits
 from . import test_config
 from . import test_rollback
 from . import test_pod_logs
+from . import test_health
 from . import test_preview

@@ -7,4 +7,5 @@ from . import test_live_tour
 from . import test_secrets
 from . import test_portal_rollback
 from . import test_portal_logs
+from . import test_health
 from . import test_portal_preview

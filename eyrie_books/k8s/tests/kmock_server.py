@@ -34,7 +34,7 @@ import kmock
 from kmock._internal import rendering
 
 from ..patching import apply_merge_patch
-from ..resources import ref
+from ..resources import RESOURCES, ref
 from .apiserver import merge_patch_between, stored
 from .kmock_logs import PodLogs
 
@@ -181,6 +181,12 @@ async def serve() -> AsyncIterator[MockCluster]:
     async with _Emulator() as emulator:
         # The client asks for "/version/" (a real API server answers both); kmock knows "/version".
         emulator["get /version/"] << SERVER_VERSION
+        # Every kind Eyrie manages is served, empty or not (its CRD is installed), as a list of it
+        # shows: kmock would answer 404 for a kind it holds no object of.
+        for resource in RESOURCES.values():
+            plural = resource.plural if resource.kind != "Namespace" else _ALIAS.rpartition("/")[2]
+            emulator.resources[f"{resource.group}/{resource.version}/{plural}"] = kmock.ResourceInfo(
+                namespaced=resource.namespaced, kind=resource.kind)
         async with kmock.Server(emulator) as server:
             yield MockCluster(emulator, str(server.url).rstrip("/"))
 

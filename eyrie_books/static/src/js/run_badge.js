@@ -6,10 +6,10 @@ import { standardFieldProps } from "@web/views/fields/standard_field_props";
 
 /**
  * Reload `record` whenever the server says one of `idsOf(payload)` changed: book runs
- * announce each step change on the bus ("eyrie.run"), so cards and forms follow them live,
- * without polling.
+ * announce each step change on the bus ("eyrie.run"), health refreshes each change they find
+ * ("eyrie.health"), so cards and forms follow them live, without polling.
  */
-export function useRunUpdates(record, idsOf) {
+export function useRunUpdates(record, idsOf, type = "eyrie.run") {
     const bus = useService("bus_service");
     const reload = useDebounced(() => record.load(), 100);
     const onRun = (payload) => {
@@ -18,8 +18,8 @@ export function useRunUpdates(record, idsOf) {
             reload();
         }
     };
-    bus.subscribe("eyrie.run", onRun);
-    onWillDestroy(() => bus.unsubscribe("eyrie.run", onRun));
+    bus.subscribe(type, onRun);
+    onWillDestroy(() => bus.unsubscribe(type, onRun));
 }
 
 /** Spinner and count of running jobs on a deployment; a click opens the run's steps. */

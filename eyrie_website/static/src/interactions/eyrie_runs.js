@@ -10,6 +10,8 @@ import { Interaction } from "@web/public/interaction";
  */
 export class EyrieRuns extends Interaction {
     static selector = "#eyrie_runs[data-url], .o_eyrie_run_badge[data-url]";
+    // The bus notification after which the element is fetched again.
+    static notification = "eyrie.run";
 
     setup() {
         this.deploymentId = parseInt(this.el.dataset.deploymentId);
@@ -21,9 +23,9 @@ export class EyrieRuns extends Interaction {
     start() {
         const bus = this.services.bus_service;
         bus.addChannel(this.channel);
-        bus.subscribe("eyrie.run", this.onRun);
+        bus.subscribe(this.constructor.notification, this.onRun);
         this.registerCleanup(() => {
-            bus.unsubscribe("eyrie.run", this.onRun);
+            bus.unsubscribe(this.constructor.notification, this.onRun);
             bus.deleteChannel(this.channel);
         });
     }
