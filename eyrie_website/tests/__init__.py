@@ -11,3 +11,4 @@ from . import test_portal_preview
 from . import test_health
 from . import test_portal_rollback
 from . import test_portal_logs
+from . import test_operate_tour

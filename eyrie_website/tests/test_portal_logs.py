@@ -3,6 +3,7 @@ only where their project allows it."""
 
 import json
 import threading
+import time
 
 from odoo import Command
 from odoo.tests import tagged
@@ -74,6 +75,28 @@ class TestPortalLogs(EyriePortalCase):
         gone = self.get(self.log_url("/follow", pod="app-gone"))
         self.assertEqual(gone.status_code, 422)
         self.assertIn("HTTP 404", json.loads(gone.text)["error"])
+
+    def test_tour_shows_and_follows_a_log(self):
+        """In Chromium: show the last lines, the previous container, then follow: a line printed
+        once the page follows arrives."""
+        pod = "app-6c8d-tour"  # a pod of its own: what it prints stays in this test
+        add_pod(self.mock, self.namespace, pod, "app", restarts=1)
+        print_lines(self.mock, self.namespace, pod, "app", "booting", "listening on :8080")
+        print_lines(self.mock, self.namespace, pod, "app", "panic: no config", previous=True)
+
+        def print_when_followed():
+            deadline = time.monotonic() + 60
+            while not self.mock.emulator.followers and time.monotonic() < deadline:
+                time.sleep(0.05)
+            print_lines(self.mock, self.namespace, pod, "app", "GET /live 200")
+
+        printer = threading.Thread(target=print_when_followed, daemon=True)
+        printer.start()
+        self.start_tour(self.APP, "eyrie_portal_pod_logs", login="ey_operator")
+        printer.join()
+        # The page stopped following; the server's stream to the API server ends at the next line the
+        # container prints, or when it stops (here), or at the follow's time bound.
+        stop(self.mock, self.namespace, pod, "app")
 
     def test_viewers_only_where_the_project_allows(self):
         self.login("ey_viewer")

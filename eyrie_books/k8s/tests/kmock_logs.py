@@ -35,6 +35,8 @@ class PodLogs:
         self.pod_logs: dict[tuple[str, str, str, bool], list[str]] = {}
         # (namespace, pod, container) of the containers that stopped: their follow streams end.
         self.stopped: set[tuple[str, str, str]] = set()
+        # How many follow streams are open now (a test prints once a reader follows).
+        self.followers = 0
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         match = _LOG_PATH.fullmatch(raw_request.rel_url.path)
@@ -70,6 +72,7 @@ class PodLogs:
         response.enable_chunked_encoding()
         await response.prepare(request)
         sent, deadline = len(printed), time.monotonic() + FOLLOW_LIMIT
+        self.followers += 1
         try:
             if shown:
                 await response.write("".join(f"{line}\n" for line in shown).encode())
@@ -82,6 +85,8 @@ class PodLogs:
             await response.write_eof()
         except (ConnectionError, aiohttp.ClientConnectionResetError):
             pass  # the client went away
+        finally:
+            self.followers -= 1
         return response
 
 
