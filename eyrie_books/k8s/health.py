@@ -227,7 +227,7 @@ def _key(obj: Mapping[str, Any]) -> Key:
     return obj["kind"], namespace, metadata.get("name", "")
 
 
-def unreachable_reason(error: KubeError, kind: str) -> str:
+def list_failure(error: KubeError, kind: str) -> str:
     """What a failed list of ``kind`` means for the deployments that need it."""
     if error.status is None:
         return f"cluster unreachable: {error.message.partition(': ')[2] or error.message}"
@@ -257,7 +257,7 @@ def survey(kube: Operations, targets: Iterable[Target]) -> dict[Any, tuple[Healt
         try:
             items = kube.list_objects(kind, SELECTOR)
         except KubeError as error:
-            failed[kind] = unreachable_reason(error, kind)
+            failed[kind] = list_failure(error, kind)
             unreachable = failed[kind] if error.status is None else ""
             continue
         # Items of a list carry no kind or apiVersion: they are the list's.

@@ -5,6 +5,7 @@ be reached or refuse, each with a readable state that never holds the others bac
 from unittest.mock import patch
 
 from odoo.exceptions import UserError
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.base.models.ir_cron import IrCron
 from odoo.addons.eyrie_books.k8s import builders
@@ -31,7 +32,9 @@ PAUSED = {
 }
 
 
-class TestHealth(BooksCase):
+class HealthCase(BooksCase):
+    """Deployments on a kmock API server, deployed by their books, and refreshed."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -65,6 +68,9 @@ class TestHealth(BooksCase):
         self.assertEqual(status.cluster_id, self.cluster)
         return status
 
+
+
+class TestHealth(HealthCase):
     def health_notifications(self, deployment):
         """How many changes were announced on the deployment's channel (its pages follow it)."""
         return self.env["bus.bus"].search_count([
@@ -190,3 +196,15 @@ class TestHealth(BooksCase):
         deployment = self.make_deployment(name="h-dry", kind="none", image="nginx:1.27", cluster_ids=[(6, 0, dry.ids)])
         with self.assertRaisesRegex(UserError, "dry-run clusters only"):
             deployment.action_refresh_health()
+
+
+@tagged("post_install", "-at_install")
+class TestHealthUi(HealthCase, HttpCase):
+    """In Chromium: the kanban card's health badges, and its Refresh button."""
+
+    def test_card_shows_health_and_refreshes(self):
+        deployment = self.deployed("h-tour", "none")
+        self.refresh(deployment)
+        self.mock.set_status(self.workload(deployment), LOST["Deployment"])
+        self.start_tour("/odoo/action-eyrie.eyrie_deployment_action", "eyrie_books_live_health", login="admin")
+        self.assertEqual(deployment.health, "degraded")
