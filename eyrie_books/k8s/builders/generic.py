@@ -2,8 +2,9 @@
 
 Without a port the app is a worker: it serves nothing, so it has neither Service nor Ingress.
 Its environment comes from a ConfigMap (plain values) and a Secret (secret values), its optional
-volume from a claim; wired to a PGO deployment, it gets the libpq variables as Odoo does. A change of those objects alone would not restart the pods: the pod template
-carries the version, so every new version rolls them out with the values it has.
+volume from a claim; wired to a PGO deployment, it gets the libpq variables as Odoo does. A change
+of those objects alone would not restart the pods: the pod template carries the version, so every
+new version rolls them out with the values it has.
 """
 from __future__ import annotations
 
