@@ -15,6 +15,7 @@
         "views/eyrie_project_views.xml",
         "views/eyrie_portal_templates.xml",
         "views/eyrie_portal_container_templates.xml",
+        "views/eyrie_portal_database_templates.xml",
         "views/eyrie_portal_preview_templates.xml",
         "views/eyrie_health_templates.xml",
         "views/eyrie_portal_operate_templates.xml",

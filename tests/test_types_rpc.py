@@ -3,9 +3,9 @@
 A deployment of each of the four types, created with only the fields of the user's chapter (name,
 scope, clusters, repository and branch, image) and each type's defaults, goes draft → initialize →
 deploy → pause → deploy → drop with every run ending done: on the dry-run cluster, and on a
-Kubernetes API server (kmock), whose controllers and PGO the test plays. The Odoo deployment is
-wired to a PGO deployment: on kmock its user ends up in the PostgresCluster, and its Deployment
-reads the credentials copied into its namespace and the primary's host. Bad input is refused with a
+Kubernetes API server (kmock), whose controllers and PGO the test plays. An Odoo deployment and a
+generic one are wired to a PGO deployment: on kmock their users end up in the PostgresCluster, and
+their Deployments read the credentials copied into their namespaces and the primary's host. Bad input is refused with a
 clear message and changes nothing.
 """
 
@@ -156,8 +156,9 @@ LIFECYCLE = (("action_initialize", "initialize"), ("action_deploy", "deploy"), (
 @contextlib.contextmanager
 def run_types(rpc, groups, scope, repository, cluster, mock=None):
     where = "kmock" if mock else "dry"
-    """Every type through its lifecycle on ``cluster``, up to (database, app) for the caller's
-    checks; then each is dropped. The app comes once its database runs: its books add its user."""
+    """Every type through its lifecycle on ``cluster``, up to (database, its Odoo app, its generic
+    app) for the caller's checks; then each is dropped. The apps come once their database runs:
+    their books add their users."""
     database = chapter(rpc, groups, scope, "pgo", cluster, f"{where} db")
     for method, state in LIFECYCLE[:2]:
         assert move(rpc, database, method, mock) == state
@@ -165,63 +166,69 @@ def run_types(rpc, groups, scope, repository, cluster, mock=None):
                   branch="main", database_id=database)
     mysql = chapter(rpc, groups, scope, "pxc", cluster, f"{where} mysql")
     worker = chapter(rpc, groups, scope, "none", cluster, f"{where} worker", image="busybox:1.36")
-    for deployment in (app, mysql, worker):
+    reporter = chapter(rpc, groups, scope, "none", cluster, f"{where} reporter", image="busybox:1.36",
+                       database_id=database)
+    for deployment in (app, mysql, worker, reporter):
         for method, state in LIFECYCLE:
             assert move(rpc, deployment, method, mock) == state, method
-    yield database, app
-    for deployment in (app, mysql, worker):
+    yield database, app, reporter
+    for deployment in (app, mysql, worker, reporter):
         assert move(rpc, deployment, "action_drop", mock) == "drop"
     for method, state in (*LIFECYCLE[2:], ("action_drop", "drop")):
         assert move(rpc, database, method, mock) == state
-    for deployment in (database, app, mysql, worker):
+    for deployment in (database, app, mysql, worker, reporter):
         runs = rpc("eyrie.job", "search_read", [("deployment_id", "=", deployment)], ["state", "action"])
         assert {run["state"] for run in runs} == {"done"}, runs
 
 
 def test_every_type_runs_as_created_on_the_dry_run_cluster(rpc, groups, scope, repository):
-    with run_types(rpc, groups, scope, repository, dry_run_cluster(rpc)[0]) as (database, app):
-        init = rpc("eyrie.job", "search", [("deployment_id", "=", app), ("action", "=", "init")])
-        steps = rpc("eyrie.job.step", "search_read", [("job_id", "in", init)], ["kind", "state", "log"])
-        wiring = {step["kind"]: step for step in steps if "database" in step["kind"]}
-        assert {kind: step["state"] for kind, step in wiring.items()} == {
-            "add_database_user": "done", "copy_database_credentials": "done"}
-        assert "dry run, would send: PATCH" in wiring["add_database_user"]["log"]
+    with run_types(rpc, groups, scope, repository, dry_run_cluster(rpc)[0]) as (database, app, reporter):
+        for user in (app, reporter):
+            init = rpc("eyrie.job", "search", [("deployment_id", "=", user), ("action", "=", "init")])
+            steps = rpc("eyrie.job.step", "search_read", [("job_id", "in", init)], ["kind", "state", "log"])
+            wiring = {step["kind"]: step for step in steps if "database" in step["kind"]}
+            assert {kind: step["state"] for kind, step in wiring.items()} == {
+                "add_database_user": "done", "copy_database_credentials": "done"}
+            assert "dry run, would send: PATCH" in wiring["add_database_user"]["log"]
         assert rpc("eyrie.deployment", "read", [database], ["state"])[0]["state"] == "deploy"
 
 
 def test_every_type_runs_as_created_on_a_kubernetes_api_server(rpc, mock, groups, scope, repository,
                                                                kmock_cluster):
-    with run_types(rpc, groups, scope, repository, kmock_cluster, mock) as (database, app):
+    with run_types(rpc, groups, scope, repository, kmock_cluster, mock) as (database, app, reporter):
         [db] = rpc("eyrie.deployment", "read", [database], ["slug", "namespace"])
-        [shop] = rpc("eyrie.deployment", "read", [app], ["slug", "namespace"])
         cluster_name = operators.short_name(db["slug"], operators.PGO_CLUSTER_NAME_MAX)
         postgres = mock.stored({"apiVersion": "postgres-operator.crunchydata.com/v1beta1", "kind": "PostgresCluster",
                                 "metadata": {"name": cluster_name, "namespace": db["namespace"]}})
-        assert {"name": shop["slug"], "databases": [shop["slug"]]} in postgres["spec"]["users"]
-        copy = {"apiVersion": "v1", "kind": "Secret",
-                "metadata": {"name": f"{shop['slug']}-database", "namespace": shop["namespace"]}}
         primary = f"{cluster_name}-primary.{db['namespace']}.svc"
-        assert _decode(mock.stored(copy)["data"]) == {
-            "host": primary, "port": "5432", "user": shop["slug"], "password": PGO_PASSWORD, "dbname": shop["slug"]}
-        workload = mock.stored({"apiVersion": "apps/v1", "kind": "Deployment",
-                                "metadata": {"name": shop["slug"], "namespace": shop["namespace"]}})
-        env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"]
-               for item in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
-        assert env["PGHOST"] == primary
-        assert env["PGPASSWORD"] == {"name": f"{shop['slug']}-database", "key": "password"}
-        assert env["PGUSER"] == {"name": f"{shop['slug']}-database", "key": "user"}
-        assert env["PGDATABASE"] == shop["slug"]
-        init = rpc("eyrie.job", "search", [("deployment_id", "=", app), ("action", "=", "init")])
-        [added] = rpc("eyrie.job.step", "search_read", [("job_id", "in", init), ("kind", "=", "add_database_user")],
-                      ["log"])
-        assert f"user {shop['slug']} added" in added["log"]
+        copies = []
+        for user in rpc("eyrie.deployment", "read", [app, reporter], ["slug", "namespace"]):
+            assert {"name": user["slug"], "databases": [user["slug"]]} in postgres["spec"]["users"]
+            copy = {"apiVersion": "v1", "kind": "Secret",
+                    "metadata": {"name": f"{user['slug']}-database", "namespace": user["namespace"]}}
+            assert _decode(mock.stored(copy)["data"]) == {
+                "host": primary, "port": "5432", "user": user["slug"], "password": PGO_PASSWORD,
+                "dbname": user["slug"]}
+            copies.append(copy)
+            workload = mock.stored({"apiVersion": "apps/v1", "kind": "Deployment",
+                                    "metadata": {"name": user["slug"], "namespace": user["namespace"]}})
+            env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"]
+                   for item in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
+            assert env["PGHOST"] == primary
+            assert env["PGPASSWORD"] == {"name": f"{user['slug']}-database", "key": "password"}
+            assert env["PGUSER"] == {"name": f"{user['slug']}-database", "key": "user"}
+            assert env["PGDATABASE"] == user["slug"]
+            init = rpc("eyrie.job", "search", [("deployment_id", "=", user["id"]), ("action", "=", "init")])
+            [added] = rpc("eyrie.job.step", "search_read",
+                          [("job_id", "in", init), ("kind", "=", "add_database_user")], ["log"])
+            assert f"user {user['slug']} added" in added["log"]
     # The app's drop took its user and its copy back; the database's drop took the rest.
-    assert mock.stored(copy) is None
+    assert [copy for copy in copies if mock.stored(copy) is not None] == []
     assert mock.stored(postgres) is None
     removed = [body for method, path, body in mock.requests()
                if method == "PATCH" and path.endswith(f"/postgresclusters/{cluster_name}") and "users" in str(body)]
     assert removed[-1]["spec"]["users"] == []
-    logs = rpc("eyrie.job.step", "search_read", [("job_id.deployment_id", "=", app)], ["log", "error"])
+    logs = rpc("eyrie.job.step", "search_read", [("job_id.deployment_id", "in", [app, reporter])], ["log", "error"])
     assert not [step for step in logs if PGO_PASSWORD in f"{step['log']}{step['error']}"]
 
 
@@ -252,6 +259,8 @@ def test_bad_input_is_refused_changing_nothing(rpc, groups, scope, kmock_cluster
                                                  "scope_id": scope, "cluster_ids": [(6, 0, [dry])]})
     before = rpc("eyrie.deployment", "search_count", [])
     refused({"database_id": foreign}, "must be a PostgreSQL deployment of its project")
+    # A MySQL (PXC) database for a generic app: not wired yet, said so.
+    refused({"database_id": even}, "only a PostgreSQL deployment", kind="none")
     # A wired app on a cluster its database is not on.
     refused({"database_id": database, "cluster": kmock_cluster}, "where its database .* does not")
     # A missing database: nothing to connect to, refused at the move, naming the field.

@@ -18,7 +18,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from .builders import common, odoo, pgo
+from .builders import common, pgo
 from .builders.common import Obj
 from .errors import Conflict
 from .operations import Operations
@@ -58,7 +58,7 @@ def credentials_secret(spec: DeploymentSpec, operator_secret: Obj) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": common.metadata(spec, odoo.database_secret_name(spec)),
+        "metadata": common.metadata(spec, common.database_secret_name(spec)),
         "type": "Opaque",
         "data": copied,
     }

@@ -76,11 +76,13 @@ class EyrieDeployment(models.Model):
              "the app runs its image alone). Odoo deployments find it on their addons path.",
     )
     storage_size = fields.Char(default="1Gi", versioned=True, help="Volume size, e.g. 10Gi.")
-    # odoo: its database, a PGO deployment of the same project or an external PostgreSQL.
+    # odoo: its database, a PGO deployment of the same project or an external PostgreSQL; none: a
+    # PGO deployment too, or no database.
     database_id = fields.Many2one(
         "eyrie.deployment", ondelete="restrict", index="btree_not_null", versioned=True,
         domain="[('type', '=', 'pgo'), ('project_id', '=', project_id)]",
-        help="A PostgreSQL deployment of the same project; leave empty to use an external database.",
+        help="A PostgreSQL deployment of the same project; leave empty to use an external database (Odoo) "
+             "or none (generic apps).",
     )
     db_host = fields.Char(string="Database Host", versioned=True, help="External PostgreSQL host.")
     db_port = fields.Integer(string="Database Port", default=5432, versioned=True)
@@ -301,6 +303,16 @@ class EyrieDeployment(models.Model):
     def _check_database(self):
         for deployment in self.filtered("database_id"):
             database = deployment.database_id.sudo()
+            if deployment.type not in ("odoo", "none"):
+                raise ValidationError(self.env._(
+                    "%(name)s is a database itself: only Odoo and generic deployments use a database.",
+                    name=deployment.name,
+                ))
+            if database.type == "pxc":  # the books wire PGO users only
+                raise ValidationError(self.env._(
+                    "%(name)s cannot use the MySQL (PXC) deployment %(database)s: only a PostgreSQL deployment "
+                    "can be its database for now.", name=deployment.name, database=database.name,
+                ))
             if database.type != "pgo" or database.project_id != deployment.project_id:
                 raise ValidationError(self.env._(
                     "The database of %(name)s must be a PostgreSQL deployment of its project %(project)s.",

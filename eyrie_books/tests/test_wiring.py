@@ -1,9 +1,12 @@
 """An Odoo deployment wired to a PGO deployment, on a Kubernetes API server (kmock): its books add
 its user to the live PostgresCluster, wait for the operator's Secret (the test plays the operator),
 copy it into the app's namespace and point the app at the primary; dropping the app takes them
-back. An external database's password reaches a Secret and nothing else."""
+back. A generic app is wired the same way. An external database's password reaches a Secret and
+nothing else."""
 
 import base64
+
+from odoo.exceptions import ValidationError
 
 from odoo.addons.eyrie_books.k8s import builders, database
 from odoo.addons.eyrie_books.k8s.spec import DatabaseLink
@@ -95,6 +98,40 @@ class TestWiringOnKmock(BooksCase):
         self.move(app, "action_drop", "drop")
         self.assertEqual(self.mock.stored(cluster)["spec"]["users"], [
             {"name": other.slug, "databases": [other.slug]}, {"name": "metabase", "databases": ["acme"]}])
+        self.assertIsNone(self.mock.stored(database.credentials_secret(spec, {})))
+        self.assertNoSecret(app, PGO_PASSWORD)
+
+    def test_a_generic_app_wired_to_a_database_reads_the_libpq_variables(self):
+        pg = self.make_deployment(name="worker db", kind="pgo")
+        mysql = self.make_deployment(name="worker mysql", kind="pxc")
+        self.move(pg, "action_initialize", "init")
+        self.move(pg, "action_deploy", "deploy")
+        with self.assertRaisesRegex(ValidationError, "only a PostgreSQL deployment"):
+            self.make_deployment(name="mysql worker", kind="none", port=0, database_id=mysql.id)
+        app = self.make_deployment(name="db worker", kind="none", port=0, database_id=pg.id, db_name="jobs",
+                                   env_vars="QUEUE=jobs")
+        for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
+                               ("action_pause", "pause"), ("action_deploy", "deploy")):
+            self.move(app, method, action)
+        pg_spec = pg._k8s_spec(self.cluster)
+        cluster = database.postgres_cluster(DatabaseLink(
+            pg_spec.namespace, builders.pgo.cluster_name(pg_spec), "x", "x"))
+        self.assertIn({"name": app.slug, "databases": ["jobs"]}, self.mock.stored(cluster)["spec"]["users"])
+        spec = app._k8s_spec(self.cluster)
+        copy = self.mock.stored(database.credentials_secret(spec, {}))
+        self.assertEqual(base64.b64decode(copy["data"]["password"]).decode(), PGO_PASSWORD)
+        container = self.mock.stored(builders.workload(spec))["spec"]["template"]["spec"]["containers"][0]
+        env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"] for item in container["env"]}
+        name = copy["metadata"]["name"]
+        self.assertEqual(env, {
+            "PGHOST": f"{builders.pgo.cluster_name(pg_spec)}-primary.{pg_spec.namespace}.svc",
+            "PGPORT": {"name": name, "key": "port"}, "PGUSER": {"name": name, "key": "user"},
+            "PGPASSWORD": {"name": name, "key": "password"}, "PGDATABASE": "jobs",
+        })
+        self.assertEqual(container["envFrom"], [{"configMapRef": {"name": f"{app.slug}-config"}}])
+
+        self.move(app, "action_drop", "drop")
+        self.assertNotIn(app.slug, [user["name"] for user in self.mock.stored(cluster)["spec"]["users"]])
         self.assertIsNone(self.mock.stored(database.credentials_secret(spec, {})))
         self.assertNoSecret(app, PGO_PASSWORD)
 

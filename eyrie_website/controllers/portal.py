@@ -60,7 +60,7 @@ TYPE_FIELDS = {
     "pgo": ("postgres_version", "instances", "backup_size"),
     "pxc": ("pxc_cr_version", "pxc_size", "haproxy_enabled", "haproxy_size", "haproxy_image", "pxc_unsafe"),
     "none": ("port", "env_vars", "new_env_secrets", "container_command", "container_args", "volume_path",
-             "storage_size"),
+             "storage_size", "database_id", "db_name"),
 }
 # Credentials: written when typed, never shown back (not even the refused input).
 WRITE_ONLY_FIELDS = ("new_db_password", "new_env_secrets")

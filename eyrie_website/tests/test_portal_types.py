@@ -65,6 +65,16 @@ class TestPortalTypes(EyriePortalCase):
         self.assertRedirect(self.new_deployment(self.group, name="Later", image="odoo:19.0"),
                             f"{self.GROUP}/d/later?done=created")
 
+    def test_a_generic_app_may_use_a_database_of_its_project(self):
+        self.login("ey_operator")
+        self.assertPage(self.get(f"{self.PROJECT}/dg/apps"), 'id="eyrie_new_database_id"', ">Shop DB</option>")
+        mysql = self.make_deployment(self.mysql, "MySQL", slug="my", image=False)
+        response = self.new_deployment(self.apps, image="busybox:1.36", database_id=str(mysql.id))
+        self.assertRefused(response, "Choose a database from the list.")
+        self.assertRedirect(self.new_deployment(self.apps, image="busybox:1.36", database_id=str(self.database.id),
+                                                db_name="jobs"), f"{self.PROJECT}/dg/apps/d/fresh?done=created")
+        self.assertRecordValues(self.named("Fresh"), [{"database_id": self.database.id, "db_name": "jobs"}])
+
     def test_an_edit_that_would_break_a_deployment_is_refused(self):
         app = self.make_deployment(self.mysql, "Cluster", slug="cluster", image=False)
         self.login("ey_operator")

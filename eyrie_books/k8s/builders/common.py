@@ -24,6 +24,8 @@ LABEL_DEPLOYMENT_ID = "eyrie.io/deployment-id"
 ANNOTATION_VERSION = "eyrie.io/version"
 # Marks a Secret whose values were generated here: it is created once, never updated.
 ANNOTATION_GENERATED = "eyrie.io/generated"
+# The libpq variables read from a Secret of database credentials, and the key of each.
+LIBPQ_KEYS = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user", "PGPASSWORD": "password"}
 
 # app.kubernetes.io/name per type; a plain app ("none") is named after itself.
 _APP_NAMES = {"odoo": "odoo", "pgo": "postgres", "pxc": "pxc"}
@@ -152,6 +154,29 @@ def persistent_volume_claim(spec: DeploymentSpec, name: str) -> Obj:
 def env_list(env: Mapping[str, str] | None) -> list[Obj]:
     """Container ``env`` entries with literal values, in the given order."""
     return [{"name": key, "value": str(value)} for key, value in (env or {}).items()]
+
+
+def secret_key_env(name: str, secret: str, key: str) -> Obj:
+    """A container ``env`` entry read from ``key`` of the Secret ``secret``."""
+    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+
+
+def database_secret_name(spec: DeploymentSpec) -> str:
+    """The app's own Secret of database credentials (a copy of its PGO user's, see
+    ``k8s.database``; or the password of an external database)."""
+    return f"{spec.name}-database"
+
+
+def linked_database_env(spec: DeploymentSpec) -> list[Obj]:
+    """The libpq variables of an app wired to a PGO deployment (``spec.database``): the host is
+    the cluster's primary, the rest comes from the app's copy of its user's credentials."""
+    assert spec.database is not None
+    copy = database_secret_name(spec)
+    return [
+        {"name": "PGHOST", "value": spec.database.primary_host},
+        *(secret_key_env(name, copy, key) for name, key in LIBPQ_KEYS.items() if name != "PGHOST"),
+        {"name": "PGDATABASE", "value": spec.database.database},
+    ]
 
 
 def container_ports(ports: Mapping[str, int]) -> list[Obj]:

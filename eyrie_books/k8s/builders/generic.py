@@ -2,8 +2,9 @@
 
 Without a port the app is a worker: it serves nothing, so it has neither Service nor Ingress.
 Its environment comes from a ConfigMap (plain values) and a Secret (secret values), its optional
-volume from a claim. A change of those objects alone would not restart the pods: the pod template
-carries the version, so every new version rolls them out with the values it has.
+volume from a claim; wired to a PGO deployment, it gets the libpq variables as Odoo does. A change
+of those objects alone would not restart the pods: the pod template carries the version, so every
+new version rolls them out with the values it has.
 """
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ def deployment(spec: DeploymentSpec) -> Obj:
         env_from.append({"secretRef": {"name": secret_name(spec)}})
     if env_from:
         container["envFrom"] = env_from
+    if spec.database is not None:
+        container["env"] = common.linked_database_env(spec)
     if spec.resources:
         container["resources"] = dict(spec.resources)
     volumes, mounts = source.volumes(spec), []

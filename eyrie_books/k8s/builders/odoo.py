@@ -23,9 +23,6 @@ CONFIG_DIR = "/etc/eyrie"
 ADDONS_PATH = "/mnt/extra-addons"
 HEALTH_PATH = "/web/health"
 
-_DB_KEYS = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user", "PGPASSWORD": "password"}
-
-
 def config_name(spec: DeploymentSpec) -> str:
     return f"{spec.name}-config"
 
@@ -40,12 +37,6 @@ def init_job_name(spec: DeploymentSpec) -> str:
 
 def update_job_name(spec: DeploymentSpec) -> str:
     return f"{spec.name}-update"
-
-
-def database_secret_name(spec: DeploymentSpec) -> str:
-    """The app's own Secret of database credentials (a copy of its PGO user's, see
-    ``k8s.database``; or the password of an external database)."""
-    return f"{spec.name}-database"
 
 
 def config_map(spec: DeploymentSpec) -> Obj:
@@ -79,27 +70,22 @@ def database_env(spec: DeploymentSpec) -> list[Obj]:
     """The libpq variables: from the app's copy of its PGO user's credentials (the host: the
     cluster's primary), from a PGO user secret, or from explicit settings."""
     if spec.database is not None:
-        copy = database_secret_name(spec)
-        return [
-            {"name": "PGHOST", "value": spec.database.primary_host},
-            *(_secret_env(name, copy, key) for name, key in _DB_KEYS.items() if name != "PGHOST"),
-            {"name": "PGDATABASE", "value": spec.database.database},
-        ]
+        return common.linked_database_env(spec)
     db_secret = spec.setting("db_secret")
     if db_secret:
-        env = [_secret_env(name, db_secret, key) for name, key in _DB_KEYS.items()]
+        env = [common.secret_key_env(name, db_secret, key) for name, key in common.LIBPQ_KEYS.items()]
         db_name = spec.setting("db_name")
         env.append(
             {"name": "PGDATABASE", "value": db_name}
             if db_name
-            else _secret_env("PGDATABASE", db_secret, "dbname")
+            else common.secret_key_env("PGDATABASE", db_secret, "dbname")
         )
         return env
     return [
         {"name": "PGHOST", "value": spec.setting("db_host")},
         {"name": "PGPORT", "value": str(spec.setting("db_port", 5432))},
         {"name": "PGUSER", "value": spec.setting("db_user")},
-        _secret_env("PGPASSWORD", spec.setting("db_password_secret"), "password"),
+        common.secret_key_env("PGPASSWORD", spec.setting("db_password_secret"), "password"),
         {"name": "PGDATABASE", "value": spec.setting("db_name") or spec.name},
     ]
 
@@ -215,7 +201,3 @@ def _pod_spec(spec: DeploymentSpec, container: Obj) -> Obj:
     # The image runs as uid/gid 101: let it write the freshly provisioned volume.
     pod["securityContext"] = {"fsGroup": int(spec.setting("fs_group", 101))}
     return pod
-
-
-def _secret_env(name: str, secret: str, key: str) -> Obj:
-    return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}

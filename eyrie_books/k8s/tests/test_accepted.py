@@ -104,6 +104,9 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "volume": {"volume_path": "/var/lib/app"},
         "volume-worker-all": {"port": None, "volume_path": "/data", "secret_env": {"TOKEN": "t"},
                               "command": ("worker",), "source": Source(URL, COMMIT, "main", token="t", path="/app")},
+        "wired": {"port": 8080, "database": WIRED},
+        "wired-worker-env": {"port": None, "database": WIRED_LONG, "env": {"QUEUE": "jobs"},
+                             "secret_env": {"TOKEN": "t"}, "volume_path": "/data"},
     },
 }
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from ..builders import Obj, common, generic, is_create_only, objects_for, odoo, pause_patch, pgo, pxc, workload
-from ..spec import TYPES, RegistryCredentials
+from ..spec import TYPES, DatabaseLink, RegistryCredentials
 from .factories import NAMESPACE, make_spec
 
 REGISTRY = RegistryCredentials("registry.example.com", "bot", "hunter2")
@@ -370,6 +370,20 @@ def test_generic_secret_env_is_in_a_secret_only() -> None:
     assert "s3cret-value" not in json.dumps(others)
     assert "s3cret-value" not in repr(spec)
     assert generic.secret(make_spec("none")) is None
+
+
+def test_generic_app_wired_to_a_pgo_deployment_reads_the_libpq_variables_from_its_copy() -> None:
+    spec = make_spec("none", env={"QUEUE": "jobs"}, database=DatabaseLink("eyrie-db", "db", "app", "jobs"))
+    container = _container(generic.deployment(spec))
+    assert container["env"] == [
+        {"name": "PGHOST", "value": "db-primary.eyrie-db.svc"},
+        *({"name": name, "valueFrom": {"secretKeyRef": {"name": "app-database", "key": key}}}
+          for name, key in (("PGPORT", "port"), ("PGUSER", "user"), ("PGPASSWORD", "password"))),
+        {"name": "PGDATABASE", "value": "jobs"},
+    ]
+    assert container["envFrom"] == [{"configMapRef": {"name": "app-config"}}]
+    assert odoo.database_env(make_spec("odoo", name="app", database=spec.database)) == container["env"]
+    assert "env" not in _container(generic.deployment(make_spec("none")))
 
 
 def test_generic_pods_roll_out_with_each_version_of_their_environment() -> None:

@@ -1,7 +1,8 @@
 """Database wiring, and the JSON settings of before typed fields.
 
-* The default Odoo books add the app's user to its database deployment's cluster and copy its
-  credentials (Initialize, Deploy), and remove them (Drop): added to those books where they are
+* The default Odoo and generic books add the app's user to its database deployment's cluster and
+  copy its credentials (Initialize, Deploy), and remove them (Drop); the generic Deploy book applies
+  the app's variables first (``ensure_secrets``): added to those books where they are
   still there and lack the steps (books are the users' data, kept on upgrade; a book they made
   themselves is left as it is).
 * A database upgraded from before typed configuration still has the old ``settings`` column (Odoo
@@ -28,6 +29,12 @@ BOOK_STEPS = {
         (4, "add_database_user"), (6, "copy_database_credentials"), (15, "update_modules"),
     ),
     "eyrie_books.book_odoo_drop": ((5, "remove_database_user"),),
+    # Generic apps may use a database too, and their Deploy applies their variables first.
+    "eyrie_books.book_none_init": ((12, "add_database_user"), (14, "copy_database_credentials")),
+    "eyrie_books.book_none_deploy": (
+        (2, "add_database_user"), (3, "copy_database_credentials"), (5, "ensure_secrets"),
+    ),
+    "eyrie_books.book_none_drop": ((5, "remove_database_user"),),
 }
 # settings key -> (typed column, how its value is checked or converted: None if it is not usable)
 SETTINGS = {
