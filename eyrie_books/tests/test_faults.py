@@ -13,7 +13,6 @@ request is applied and its answer comes too late. A refused connection is a clos
 
 import dataclasses
 import datetime
-import functools
 import json
 from contextlib import contextmanager
 from unittest.mock import patch
@@ -258,8 +257,9 @@ class TestFaults(BooksCase):
                 self.cluster.api_server = url
         elif fault == "timeout":
             self.mock.answer_late(method, path, LATE)
+            # The cluster passes its own timeout; this one's replaces it.
             with patch("odoo.addons.eyrie_books.models.eyrie_cluster.Kube",
-                       functools.partial(Kube, timeout=REQUEST_TIMEOUT)):
+                       lambda api_client, _timeout: Kube(api_client, REQUEST_TIMEOUT)):
                 yield
         else:
             status = int(fault)
