@@ -5,9 +5,19 @@ import time
 from odoo import SUPERUSER_ID, api
 
 from odoo.addons.eyrie.tests.common import EyrieCase
+from odoo.addons.eyrie_books.k8s import database
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
+
+
+def wired_database(spec):
+    """What the runs of an app's database deployment (and PGO) leave on the cluster: its
+    PostgresCluster, without users yet, and the Secret of the app's user (see test_wiring for
+    the database's own runs)."""
+    cluster = {**database.postgres_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
+    secret = {**database.user_secret(spec.database), "data": {"user": "d2Vi", "password": "cHc=", "port": "NTQzMg=="}}
+    return [cluster, secret]
 
 
 class BooksCase(EyrieCase):
@@ -37,6 +47,13 @@ class BooksCase(EyrieCase):
             "name": name, "slug": slug, "dry_run": False, "auth_method": "token",
             "api_server": cls.mock.url, "token": TOKEN, **vals,
         })
+
+    def make_database_ready(self, step, spec):
+        """Before a step of a wired app on a kmock cluster: what its database's runs and PGO leave
+        there (see wired_database), where they have not left it yet."""
+        if spec.database is not None and not step.job_id.cluster_id.dry_run:
+            step.job_id.cluster_id._k8s_operations().ensure_all(
+                obj for obj in wired_database(spec) if self.mock.stored(obj) is None)
 
     @classmethod
     def shared_database(cls):

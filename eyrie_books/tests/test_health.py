@@ -48,6 +48,7 @@ class HealthCase(BooksCase):
     def make_ready(self, step):
         """Before a waiting step looks: its object runs, as the cluster's controllers would report."""
         spec = step.job_id.deployment_id._k8s_spec(step.job_id.cluster_id, step.job_id.version_id)
+        self.make_database_ready(step, spec)
         if step.kind == "wait_ready":
             workload = builders.workload(spec)
             self.mock.set_status(workload, RUNNING[workload["kind"]])

@@ -25,6 +25,7 @@ class TestPreview(BooksCase):
         """Before a waiting step: its object is ready, as the cluster's controllers would report."""
         job = step.job_id
         spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
+        self.make_database_ready(step, spec)
         if job.cluster_id.dry_run:
             return
         if step.kind == "wait_ready":

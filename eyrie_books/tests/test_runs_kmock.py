@@ -10,7 +10,7 @@ import kmock
 from odoo import fields
 
 from odoo.addons.eyrie.tests.git_server import GitServer
-from odoo.addons.eyrie_books.k8s import api_path, builders, database, operators, ref
+from odoo.addons.eyrie_books.k8s import api_path, builders, operators, ref
 
 from .common import BooksCase
 
@@ -21,14 +21,6 @@ READY = {
     "PerconaXtraDBCluster": {"state": "ready"},
 }
 
-
-def wired_database(spec):
-    """What the runs of an app's database deployment (and PGO) leave on the cluster: its
-    PostgresCluster, without users yet, and the Secret of the app's user (see test_wiring for
-    the database's own runs)."""
-    cluster = {**database.postgres_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
-    secret = {**database.user_secret(spec.database), "data": {"user": "d2Vi", "password": "cHc=", "port": "NTQzMg=="}}
-    return [cluster, secret]
 
 
 class TestRunsOnKmock(BooksCase):
@@ -45,9 +37,7 @@ class TestRunsOnKmock(BooksCase):
         """Before a waiting step runs: report its object ready, as the cluster's controllers would."""
         job = step.job_id
         spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
-        if spec.database is not None:  # the app's database runs there
-            self.cluster._k8s_operations().ensure_all(
-                obj for obj in wired_database(spec) if self.mock.stored(obj) is None)
+        self.make_database_ready(step, spec)
         if step.kind == "wait_ready":
             self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
         elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job
@@ -171,6 +161,12 @@ class TestRunsOnKmock(BooksCase):
                    if method == "POST" and (body or {}).get("metadata", {}).get("name") == "k-init-db-init"]
         self.assertEqual(len(creates), 1, "the Job is applied once, then only looked at")
 
+    def steps_through(self, deployment, kind):
+        """How many steps its queued run performs up to its ``kind`` step, that one included."""
+        run = deployment.job_ids.filtered(lambda job: job.state == "queued")
+        step = run.step_ids.filtered(lambda step: step.kind == kind)
+        return len(run.step_ids.filtered(lambda other: other.sequence <= step.sequence))
+
     def test_server_errors_are_retried_with_backoff(self):
         deployment = self.make_deployment(name="k-flaky", kind="none")
         deployment.action_initialize()
@@ -179,7 +175,7 @@ class TestRunsOnKmock(BooksCase):
         self.mock.emulator[f"post {path}"][:1] << 503 << {"kind": "Status", "reason": "ServiceUnavailable"}
         deployment.action_deploy()
         before = fields.Datetime.now()
-        self.run_queue(count=2)  # its variables, then the workload
+        self.run_queue(count=self.steps_through(deployment, "apply_workload"))
         step = deployment.job_ids[0].step_ids.filtered(lambda step: step.kind == "apply_workload")
         self.assertEqual((step.state, step.attempt), ("queued", 1))
         self.assertIn("HTTP 503", step.log)
@@ -200,7 +196,7 @@ class TestRunsOnKmock(BooksCase):
         }
         deployment.action_deploy()
         before = fields.Datetime.now()
-        self.run_queue(count=2)  # its variables, then the workload
+        self.run_queue(count=self.steps_through(deployment, "apply_workload"))
         eta = deployment.job_ids[0].step_ids.filtered(lambda step: step.kind == "apply_workload").queue_job_id.eta
         self.assertGreaterEqual(eta, before + datetime.timedelta(seconds=40))
 
@@ -213,7 +209,7 @@ class TestRunsOnKmock(BooksCase):
             "kind": "Status", "reason": "Invalid", "message": "Deployment.apps is invalid",
         }
         deployment.action_deploy()
-        self.run_queue(count=2)  # its variables, then the workload
+        self.run_queue(count=self.steps_through(deployment, "apply_workload"))
         job = deployment.job_ids[0]
         failed = job.failed_step_id
         self.assertEqual((job.state, failed.kind, failed.attempt), ("failed", "apply_workload", 1))
