@@ -68,6 +68,12 @@ def play_cluster(mock):
         status = _status(obj)
         if status is not None and obj.get("status") != status:
             mock.emulator.objects[key].patch({"status": status})
+    play_pgo(mock)
+
+
+def play_pgo(mock):
+    """One pass of PGO alone: a Secret for each user a PostgresCluster lists."""
+    for _key, obj in _live_objects(mock):
         if obj["kind"] != "PostgresCluster":
             continue
         namespace, cluster = obj["metadata"]["namespace"], obj["metadata"]["name"]
