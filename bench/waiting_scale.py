@@ -150,8 +150,9 @@ def main():
         wait_for(reg, runs_done(waiting, "init"), "the waiting deployments' init runs")
         with environment(reg) as env:
             env["eyrie.deployment"].browse(waiting).action_deploy()
+        # Waited once (``waiting`` itself is off during each look, and some look at any time).
         wait_for(reg, lambda env: env["eyrie.job.step"].search_count(
-            [("job_id.deployment_id", "in", waiting), ("kind", "=", "wait_ready"), ("waiting", "=", True)],
+            [("job_id.deployment_id", "in", waiting), ("kind", "=", "wait_ready"), ("wait_since", "!=", False)],
         ) == len(waiting), "every waiting deployment to wait")
         print(f"{args.waiting} deployments initialized and waiting after {time.perf_counter() - started:.0f} s",
               flush=True)
