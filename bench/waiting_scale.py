@@ -150,8 +150,11 @@ def main():
         wait_for(reg, runs_done(waiting, "init"), "the waiting deployments' init runs")
         with environment(reg) as env:
             env["eyrie.deployment"].browse(waiting).action_deploy()
+        # Every Deploy at its wait: a look may not have come yet (when looks are asked for faster than
+        # the workers perform them, queue_job runs the oldest jobs first: the first looks wait).
         wait_for(reg, lambda env: env["eyrie.job.step"].search_count(
-            [("job_id.deployment_id", "in", waiting), ("kind", "=", "wait_ready"), ("waiting", "=", True)],
+            [("job_id.deployment_id", "in", waiting), ("kind", "=", "apply_workload"), ("state", "=", "done"),
+             ("job_id.action", "=", "deploy")],
         ) == len(waiting), "every waiting deployment to wait")
         print(f"{args.waiting} deployments initialized and waiting after {time.perf_counter() - started:.0f} s",
               flush=True)
