@@ -78,7 +78,7 @@ def apply_workload(kube, spec, params, log):
     """Storage and the workload; ``{"replicas": 0}`` applies it stopped (before a db init)."""
     if "replicas" in params:
         spec = dataclasses.replace(spec, replicas=params["replicas"])
-    if spec.type == "pgo":  # the users its apps' books added stay
+    if spec.type in ("pgo", "pxc"):  # the users its apps' books added stay
         spec = database.with_live_users(kube, spec)
     _apply(kube, _objects(spec, exclude={"Namespace", *SECRET_KINDS, *NETWORK_KINDS}), log)
 
@@ -158,12 +158,15 @@ def _log_job_output(kube, job, log):
 
 
 def add_database_user(kube, spec, params, log):
-    """Add the app's user to its database's PostgresCluster (waiting for the cluster to exist)."""
+    """Add the app's user to its database's cluster (waiting for the cluster to exist); for PXC,
+    its password Secret first (generated once, never logged)."""
     link = spec.database
     if link is None:
         log("No database deployment: nothing to add")
         return
-    cluster = f"PostgresCluster {link.namespace}/{link.cluster}"
+    cluster = f"{database.database_cluster(link)['kind']} {link.namespace}/{link.cluster}"
+    if link.engine == "pxc":
+        _apply(kube, [database.password_secret(spec)], log)
     added = database.add_user(kube, link)
     if added is None:  # the database's own run may not have made it yet
         raise NotReady(cluster, "Missing", params.get("poll", 5))
@@ -171,8 +174,8 @@ def add_database_user(kube, spec, params, log):
 
 
 def copy_database_credentials(kube, spec, params, log):
-    """Wait for the operator's Secret of the app's user, and copy it into the app's namespace
-    (the values are never logged)."""
+    """Wait for the Secret of the app's user (PGO's, or its PXC password's), and copy it into the
+    app's namespace (the values are never logged)."""
     link = spec.database
     if link is None:
         log("No database deployment: nothing to copy")
@@ -185,18 +188,22 @@ def copy_database_credentials(kube, spec, params, log):
 
 
 def remove_database_user(kube, spec, params, log):
-    """Take the app's user out of its database's PostgresCluster and delete its copy of the
-    credentials (the role and its data stay in PostgreSQL: PGO does not drop them)."""
+    """Take the app's user out of its database's cluster and delete its copy of the credentials
+    (and, for PXC, its password Secret); the user and its data stay in the database: the
+    operators do not drop them."""
     link = spec.database
     if link is None:
         log("No database deployment: nothing to remove")
         return
     removed = database.remove_user(kube, link)
     outcome = {True: "removed", False: "not listed", None: "not listed (no such cluster)"}[removed]
-    log(f"PostgresCluster {link.namespace}/{link.cluster}: user {link.user} {outcome}")
-    copy = database.credentials_secret(spec, {})
-    gone = kube.delete(copy)
-    log(f"Secret {copy['metadata']['name']}: {'deleted' if gone else 'already gone'}")
+    log(f"{database.database_cluster(link)['kind']} {link.namespace}/{link.cluster}: user {link.user} {outcome}")
+    secrets = [database.credentials_secret(spec, {})]
+    if link.engine == "pxc":
+        secrets.append(database.user_secret(link))
+    for secret in secrets:
+        gone = kube.delete(secret)
+        log(f"Secret {secret['metadata']['name']}: {'deleted' if gone else 'already gone'}")
 
 
 def wait_ready(kube, spec, params, log):

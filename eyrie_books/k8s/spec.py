@@ -28,7 +28,8 @@ every one is optional unless said otherwise:
   odd, 3 to 5), ``haproxy`` (default True), ``haproxy_size`` (default 3; at
   least 2), ``haproxy_image`` (default ``PXC_HAPROXY_IMAGE``), ``unsafe``
   (default False; True allows any size from 1, dev only, through the
-  operator's ``unsafeFlags``).  ``image`` is the PXC image (default
+  operator's ``unsafeFlags``), ``users`` (items of the operator's
+  ``spec.users``: ``{"name": ..., "dbs": [...], "grants": [...], ...}``).  ``image`` is the PXC image (default
   ``PXC_IMAGE``).  A name too long for the operator gets a shortened cluster
   name (see ``builders.pxc.cluster_name``).
 * ``none``: nothing; ``image``, ``port``, ``env`` (plain values, a
@@ -36,10 +37,10 @@ every one is optional unless said otherwise:
   ``volume_path`` (a claim of ``storage_size`` mounted there) describe the
   app.  Without a ``port`` it runs as a worker: no Service, no Ingress.
 
-An app whose database is a PGO deployment carries a :class:`DatabaseLink`
-(``database``) instead of database settings: its books add its user to that
-``PostgresCluster`` and copy the operator's credentials into the app's
-namespace (see :mod:`.database`). An ``odoo`` app on an external PostgreSQL
+An app whose database is a PGO deployment (or, for ``none``, a PXC one)
+carries a :class:`DatabaseLink` (``database``) instead of database settings:
+its books add its user to that ``PostgresCluster`` (``PerconaXtraDBCluster``)
+and copy its credentials into the app's namespace (see :mod:`.database`). An ``odoo`` app on an external PostgreSQL
 carries its password in ``db_password``: the secrets step writes it into the
 Secret named by ``db_password_secret``.
 """
@@ -80,6 +81,9 @@ INTEGER_SETTINGS = {
 }
 BOOLEAN_SETTINGS = {"pxc": ("haproxy", "unsafe")}
 # Settings written into objects as text: a number or a list there would be refused by the API server.
+# The fields of an item of the PXC operator's spec.users, and the names it keeps for itself.
+_PXC_USER_FIELDS = {"name", "dbs", "hosts", "grants", "withGrantOption", "passwordSecretRef"}
+_PXC_SYSTEM_USERS = {"root", "xtrabackup", "monitor", "operator", "replication", "proxyadmin", "clustercheck"}
 TEXT_SETTINGS = {"odoo": ("db_host", "db_user", "db_name")}
 
 
@@ -156,27 +160,38 @@ class Source:
 
 @dataclass(frozen=True)
 class DatabaseLink:
-    """An app's user in the ``PostgresCluster`` of a PGO deployment: the cluster (name and
-    namespace on this Kubernetes cluster), the user (the app's name) and the database it owns."""
+    """An app's user in the cluster of its database deployment: the cluster (name and namespace
+    on this Kubernetes cluster), its engine (``pgo``: a ``PostgresCluster``; ``pxc``: a
+    ``PerconaXtraDBCluster``, reached through HAProxy unless ``haproxy`` is off), the user (the
+    app's name) and the database it owns."""
 
     namespace: str
     cluster: str
     user: str
     database: str
+    engine: str = "pgo"
+    haproxy: bool = True
 
     @property
-    def primary_host(self) -> str:
-        """The DNS name of the cluster's primary Service (PGO's ``<cluster>-primary``)."""
+    def host(self) -> str:
+        """The DNS name of the Service the app connects to: PGO's ``<cluster>-primary``; the PXC
+        operator's ``<cluster>-haproxy``, or ``<cluster>-pxc`` (its Service of the PXC pods) when
+        the cluster runs no HAProxy (Eyrie enables no ProxySQL)."""
+        if self.engine == "pxc":
+            return f"{self.cluster}-{'haproxy' if self.haproxy else 'pxc'}.{self.namespace}.svc"
         return f"{self.cluster}-primary.{self.namespace}.svc"
 
     def validate(self) -> None:
         check_dns_label("database.namespace", self.namespace)
         check_dns_label("database.cluster", self.cluster)
-        if len(self.cluster) > operators.PGO_CLUSTER_NAME_MAX:
-            raise InvalidSpec("database.cluster", f"{self.cluster!r} is longer than PGO allows")
+        if self.engine not in ("pgo", "pxc"):
+            raise InvalidSpec("database.engine", f"{self.engine!r} is not pgo or pxc")
+        limit = operators.PXC_CLUSTER_NAME_MAX if self.engine == "pxc" else operators.PGO_CLUSTER_NAME_MAX
+        if len(self.cluster) > limit:
+            raise InvalidSpec("database.cluster", f"{self.cluster!r} is longer than its operator allows")
         check_dns_label("database.user", self.user)
-        if not 0 < len(self.database) <= 63:
-            raise InvalidSpec("database.database", f"{self.database!r} must be 1 to 63 characters")
+        if not 0 < len(self.database) <= (64 if self.engine == "pxc" else 63):
+            raise InvalidSpec("database.database", f"{self.database!r} is empty or too long")
 
 
 @dataclass(frozen=True)
@@ -293,6 +308,8 @@ class DeploymentSpec:
         ):
             raise InvalidSpec("settings.options", "must map odoo.conf option names to one-line text values")
         if self.database is not None:
+            if self.database.engine != "pgo":
+                raise InvalidSpec("database.engine", "odoo runs on PostgreSQL only")
             return  # its user's credentials are copied next to it (see .database)
         explicit = ("db_host", "db_user", "db_password_secret")
         if self.setting("db_secret"):
@@ -325,6 +342,12 @@ class DeploymentSpec:
             raise InvalidSpec("settings.users", f"{', '.join(duplicates)} listed more than once")
 
     def _validate_pxc(self) -> None:
+        users = self.setting("users") or []
+        if not isinstance(users, list) or not all(
+            isinstance(user, Mapping) and set(user) <= _PXC_USER_FIELDS and isinstance(user.get("name"), str)
+            and user["name"] and user["name"] not in _PXC_SYSTEM_USERS for user in users
+        ):
+            raise InvalidSpec("settings.users", "must be a list of PXC user specs ({\"name\": …}, not a system user)")
         cr_version = self.setting("cr_version", operators.PXC_CR_VERSION)
         if not isinstance(cr_version, str) or not operators.PXC_CR_VERSION_PATTERN.match(cr_version):
             raise InvalidSpec("settings.cr_version", f"{cr_version!r} is not an operator release like '1.19.0'")

@@ -77,12 +77,12 @@ class EyrieDeployment(models.Model):
     )
     storage_size = fields.Char(default="1Gi", versioned=True, help="Volume size, e.g. 10Gi.")
     # odoo: its database, a PGO deployment of the same project or an external PostgreSQL; none: a
-    # PGO deployment too, or no database.
+    # PGO or PXC deployment too, or no database.
     database_id = fields.Many2one(
         "eyrie.deployment", ondelete="restrict", index="btree_not_null", versioned=True,
-        domain="[('type', '=', 'pgo'), ('project_id', '=', project_id)]",
-        help="A PostgreSQL deployment of the same project; leave empty to use an external database (Odoo) "
-             "or none (generic apps).",
+        domain="[('type', 'in', ['pgo', 'pxc'] if type == 'none' else ['pgo']), ('project_id', '=', project_id)]",
+        help="A PostgreSQL deployment of the same project (or a MySQL one for generic apps); leave empty to "
+             "use an external database (Odoo) or none (generic apps).",
     )
     db_host = fields.Char(string="Database Host", versioned=True, help="External PostgreSQL host.")
     db_port = fields.Integer(string="Database Port", default=5432, versioned=True)
@@ -308,12 +308,12 @@ class EyrieDeployment(models.Model):
                     "%(name)s is a database itself: only Odoo and generic deployments use a database.",
                     name=deployment.name,
                 ))
-            if database.type == "pxc":  # the books wire PGO users only
+            if database.type == "pxc" and deployment.type != "none":  # Odoo runs on PostgreSQL only
                 raise ValidationError(self.env._(
                     "%(name)s cannot use the MySQL (PXC) deployment %(database)s: only a PostgreSQL deployment "
                     "can be its database for now.", name=deployment.name, database=database.name,
                 ))
-            if database.type != "pgo" or database.project_id != deployment.project_id:
+            if database.type not in ("pgo", "pxc") or database.project_id != deployment.project_id:
                 raise ValidationError(self.env._(
                     "The database of %(name)s must be a PostgreSQL deployment of its project %(project)s.",
                     name=deployment.name, project=deployment.project_id.name,
@@ -473,14 +473,18 @@ class EyrieDeployment(models.Model):
         )
 
     def _k8s_database(self, cluster, version):
-        """The app's user in the PostgresCluster of its database deployment on ``cluster``, or None."""
+        """The app's user in the cluster (PGO's or PXC's) of its database deployment on ``cluster``,
+        or None. The PXC one is reached through HAProxy if its current version runs it."""
         database = version.database_id.sudo()
         if not database:
             return None
+        is_pxc = database.type == "pxc"
+        limit = operators.PXC_CLUSTER_NAME_MAX if is_pxc else operators.PGO_CLUSTER_NAME_MAX
         return DatabaseLink(
             namespace=cluster._namespace_for(database),
-            cluster=operators.short_name(database.slug, operators.PGO_CLUSTER_NAME_MAX),
-            user=self.slug, database=version.db_name or self.slug,
+            cluster=operators.short_name(database.slug, limit),
+            user=self.slug, database=version.db_name or self.slug, engine=database.type,
+            haproxy=(database.current_version_id or database).haproxy_enabled if is_pxc else True,
         )
 
     def _k8s_container(self, version):
@@ -559,13 +563,19 @@ class EyrieDeployment(models.Model):
             }
             if version.haproxy_image:
                 settings["haproxy_image"] = version.haproxy_image
+            users = self._database_users()
+            if users:  # none: the builder sends no spec.users, as before any app used it
+                settings["users"] = users
             return settings
         return {}
 
     def _database_users(self):
-        """PGO's ``spec.users`` of a database deployment: one user per deployment that uses it,
-        named by its short name, owning its database."""
+        """The ``spec.users`` of a database deployment (PGO's or PXC's): one user per deployment
+        that uses it, named by its short name, owning its database."""
         apps = self.sudo().database_user_ids.filtered(lambda app: app.state != lifecycle.DROP).sorted("id")
+        if self.type == "pxc":
+            cluster = operators.short_name(self.slug, operators.PXC_CLUSTER_NAME_MAX)
+            return [builders.pxc.user_entry(cluster, app.slug, app.db_name or app.slug) for app in apps]
         return [{"name": app.slug, "databases": [app.db_name or app.slug]} for app in apps]
 
     # ------------------------------------------------------------------

@@ -15,7 +15,7 @@ def wired_database(spec):
     """What the runs of an app's database deployment (and PGO) leave on the cluster: its
     PostgresCluster, without users yet, and the Secret of the app's user (see test_wiring for
     the database's own runs)."""
-    cluster = {**database.postgres_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
+    cluster = {**database.database_cluster(spec.database), "spec": {"postgresVersion": 16, "users": []}}
     secret = {**database.user_secret(spec.database), "data": {"user": "d2Vi", "password": "cHc=", "port": "NTQzMg=="}}
     return [cluster, secret]
 

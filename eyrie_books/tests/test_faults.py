@@ -99,9 +99,9 @@ def first_call(kind, spec, params):
         "delete_resources": lambda: ("DELETE", builders.generic.service(spec), ""),
         "delete_namespace": lambda: ("DELETE", builders.common.namespace(spec), ""),
         "apply_manifest": lambda: ("POST", _in_namespace(params["objects"][0], spec), ""),
-        "add_database_user": lambda: ("GET", database.postgres_cluster(spec.database), ""),
+        "add_database_user": lambda: ("GET", database.database_cluster(spec.database), ""),
         "copy_database_credentials": lambda: ("GET", database.user_secret(spec.database), ""),
-        "remove_database_user": lambda: ("GET", database.postgres_cluster(spec.database), ""),
+        "remove_database_user": lambda: ("GET", database.database_cluster(spec.database), ""),
     }
     return calls[kind]()
 
@@ -142,7 +142,7 @@ def expected_state(kind, spec, params):
     if kind in ("add_database_user", "remove_database_user"):
         users = [database.user_entry(spec.database)] if kind == "add_database_user" else []
         copy = database.credentials_secret(spec, wired_database(spec)[1])
-        return [(database.postgres_cluster(spec.database), {"spec": {"users": users}}),
+        return [(database.database_cluster(spec.database), {"spec": {"users": users}}),
                 *([(copy, "absent")] if kind == "remove_database_user" else [])]
     if kind == "copy_database_credentials":
         copy = database.credentials_secret(spec, wired_database(spec)[1])

@@ -1,8 +1,8 @@
 """An Odoo deployment wired to a PGO deployment, on a Kubernetes API server (kmock): its books add
 its user to the live PostgresCluster, wait for the operator's Secret (the test plays the operator),
 copy it into the app's namespace and point the app at the primary; dropping the app takes them
-back. A generic app is wired the same way. An external database's password reaches a Secret and
-nothing else."""
+back. A generic app is wired the same way, to a PGO or a PXC deployment. An external database's
+password reaches a Secret and nothing else."""
 
 import base64
 
@@ -58,7 +58,7 @@ class TestWiringOnKmock(BooksCase):
         self.move(pg, "action_initialize", "init")
         self.move(pg, "action_deploy", "deploy")
         pg_spec = pg._k8s_spec(self.cluster)
-        cluster = database.postgres_cluster(DatabaseLink(
+        cluster = database.database_cluster(DatabaseLink(
             pg_spec.namespace, builders.pgo.cluster_name(pg_spec), "x", "x"))
         # The PostgresCluster lists the users of its deployment when it was built; the app comes later.
         self.assertEqual(self.mock.stored(cluster)["spec"]["users"], [{"name": other.slug, "databases": [other.slug]}])
@@ -103,18 +103,15 @@ class TestWiringOnKmock(BooksCase):
 
     def test_a_generic_app_wired_to_a_database_reads_the_libpq_variables(self):
         pg = self.make_deployment(name="worker db", kind="pgo")
-        mysql = self.make_deployment(name="worker mysql", kind="pxc")
         self.move(pg, "action_initialize", "init")
         self.move(pg, "action_deploy", "deploy")
-        with self.assertRaisesRegex(ValidationError, "only a PostgreSQL deployment"):
-            self.make_deployment(name="mysql worker", kind="none", port=0, database_id=mysql.id)
         app = self.make_deployment(name="db worker", kind="none", port=0, database_id=pg.id, db_name="jobs",
                                    env_vars="QUEUE=jobs")
         for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),
                                ("action_pause", "pause"), ("action_deploy", "deploy")):
             self.move(app, method, action)
         pg_spec = pg._k8s_spec(self.cluster)
-        cluster = database.postgres_cluster(DatabaseLink(
+        cluster = database.database_cluster(DatabaseLink(
             pg_spec.namespace, builders.pgo.cluster_name(pg_spec), "x", "x"))
         self.assertIn({"name": app.slug, "databases": ["jobs"]}, self.mock.stored(cluster)["spec"]["users"])
         spec = app._k8s_spec(self.cluster)
@@ -134,6 +131,47 @@ class TestWiringOnKmock(BooksCase):
         self.assertNotIn(app.slug, [user["name"] for user in self.mock.stored(cluster)["spec"]["users"]])
         self.assertIsNone(self.mock.stored(database.credentials_secret(spec, {})))
         self.assertNoSecret(app, PGO_PASSWORD)
+
+    def test_a_generic_app_wired_to_a_mysql_database_reads_the_mysql_variables(self):
+        mysql = self.make_deployment(name="shop mysql", kind="pxc")
+        with self.assertRaisesRegex(ValidationError, "only a PostgreSQL deployment"):
+            self.make_deployment(name="mysql odoo", kind="odoo", database_id=mysql.id)
+        self.move(mysql, "action_initialize", "init")
+        app = self.make_deployment(name="shop worker", kind="none", port=0, database_id=mysql.id, db_name="shop")
+        for method, action in (("action_initialize", "init"), ("action_deploy", "deploy")):
+            self.move(app, method, action)
+        spec = app._k8s_spec(self.cluster)
+        mysql_spec = mysql._k8s_spec(self.cluster)
+        cluster = builders.pxc.pxc_cluster(mysql_spec)
+        entry = builders.pxc.user_entry(builders.pxc.cluster_name(mysql_spec), app.slug, "shop")
+        self.assertEqual(self.mock.stored(cluster)["spec"]["users"], [entry])
+        password_secret = self.mock.stored(database.user_secret(spec.database))
+        self.assertEqual(password_secret["metadata"]["namespace"], mysql_spec.namespace)
+        password = base64.b64decode(password_secret["data"]["password"]).decode()
+        copy = self.mock.stored(database.credentials_secret(spec, {}))
+        host = f"{builders.pxc.cluster_name(mysql_spec)}-haproxy.{mysql_spec.namespace}.svc"
+        self.assertEqual({key: base64.b64decode(value).decode() for key, value in copy["data"].items()},
+                         {"host": host, "port": "3306", "user": app.slug, "password": password, "dbname": "shop"})
+        container = self.mock.stored(builders.workload(spec))["spec"]["template"]["spec"]["containers"][0]
+        env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"] for item in container["env"]}
+        name = copy["metadata"]["name"]
+        self.assertEqual(env, {
+            "MYSQL_HOST": host, "MYSQL_PORT": {"name": name, "key": "port"},
+            "MYSQL_USER": {"name": name, "key": "user"}, "MYSQL_PASSWORD": {"name": name, "key": "password"},
+            "MYSQL_DATABASE": "shop",
+        })
+        # The database's own runs keep (and list) its app's user; the password is generated once.
+        self.move(mysql, "action_deploy", "deploy")
+        self.move(app, "action_deploy", "deploy")
+        self.assertEqual(self.mock.stored(cluster)["spec"]["users"], [entry])
+        self.assertEqual(self.mock.stored(database.user_secret(spec.database))["data"], password_secret["data"])
+        self.assertNoSecret(app, password)
+        self.assertNoSecret(mysql, password)
+
+        self.move(app, "action_drop", "drop")
+        self.assertFalse(self.mock.stored(cluster)["spec"].get("users"))
+        self.assertIsNone(self.mock.stored(database.user_secret(spec.database)))
+        self.assertIsNone(self.mock.stored(database.credentials_secret(spec, {})))
 
     def test_an_external_database_password_reaches_only_its_secret(self):
         app = self.make_deployment(name="external app", kind="odoo", database_id=False, db_host="pg.example.com",

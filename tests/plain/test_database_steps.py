@@ -8,7 +8,9 @@ import pytest
 
 from eyrie_books import steps
 from eyrie_books.k8s import Kube, api_client_from_token, database
+from eyrie_books.k8s import builders
 from eyrie_books.k8s.builders import odoo
+from eyrie_books.k8s.errors import InvalidSpec
 from eyrie_books.k8s.operations import DryRunKube
 from eyrie_books.k8s.spec import DatabaseLink
 from eyrie_books.k8s.tests.factories import NAMESPACE, make_spec
@@ -37,7 +39,7 @@ def _b64(text):
 
 
 def _cluster(users):
-    cluster = database.postgres_cluster(LINK)
+    cluster = database.database_cluster(LINK)
     cluster["spec"] = {"postgresVersion": 16, "users": users}
     return cluster
 
@@ -53,7 +55,7 @@ def _operator_secret():
 
 
 def _users(kube):
-    return list(kube.read(database.postgres_cluster(LINK))["spec"]["users"])
+    return list(kube.read(database.database_cluster(LINK))["spec"]["users"])
 
 
 def _run(key, kube, spec, **params):
@@ -95,6 +97,59 @@ def test_the_steps_wire_the_app_once_the_operator_made_its_secret(kube, cluster)
         "PostgresCluster eyrie-db/shop-db: user web not listed", "Secret web-database: already gone"]
 
 
+MYSQL = DatabaseLink(namespace="eyrie-db", cluster="shop-mysql", user="web", database="acme", engine="pxc")
+MYSQL_OTHER = {"name": "report", "dbs": ["acme"], "grants": ["SELECT"]}
+
+
+def test_the_steps_wire_a_generic_app_to_a_pxc_user_with_a_password_generated_once(kube, cluster):
+    spec = make_spec("none", name="web", database=MYSQL)
+    mysql = {**database.database_cluster(MYSQL), "spec": {"crVersion": "1.19.0", "users": [MYSQL_OTHER]}}
+    password_secret = database.user_secret(MYSQL)
+    with pytest.raises(steps.NotReady, match="PerconaXtraDBCluster eyrie-db/shop-mysql: Missing"):
+        _run("add_database_user", kube, spec)
+    generated = kube.read(password_secret)["data"]  # made first: the operator reads it when it sees the user
+    kube.ensure(mysql)
+    assert _run("add_database_user", kube, spec) == [
+        "Secret shop-mysql-user-web: unchanged",
+        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web added (database acme)"]
+    entry = {"name": "web", "dbs": ["acme"], "hosts": ["%"], "grants": ["ALL PRIVILEGES"],
+             "passwordSecretRef": {"name": "shop-mysql-user-web", "key": "password"}}
+    assert list(kube.read(mysql)["spec"]["users"]) == [MYSQL_OTHER, entry]
+    password = base64.b64decode(generated["password"]).decode()
+    assert len(password) >= 24
+    assert _run("add_database_user", kube, spec) == [
+        "Secret shop-mysql-user-web: unchanged", "PerconaXtraDBCluster eyrie-db/shop-mysql: user web already listed (database acme)"]
+    assert kube.read(password_secret)["data"] == generated  # created once, never rewritten
+
+    lines = _run("copy_database_credentials", kube, spec)
+    assert lines == ["Secret web-database: created"] and not any(password in line for line in lines)
+    copy = kube.read(database.credentials_secret(spec, {}))
+    assert {key: base64.b64decode(value).decode() for key, value in copy["data"].items()} == {
+        "host": "shop-mysql-haproxy.eyrie-db.svc", "port": "3306", "user": "web", "password": password, "dbname": "acme",
+    }
+    env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"]["key"]
+           for item in builders.workload(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env == {"MYSQL_HOST": "shop-mysql-haproxy.eyrie-db.svc", "MYSQL_PORT": "port", "MYSQL_USER": "user",
+                   "MYSQL_PASSWORD": "password", "MYSQL_DATABASE": "acme"}
+
+    assert _run("remove_database_user", kube, spec) == [
+        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web removed", "Secret web-database: deleted",
+        "Secret shop-mysql-user-web: deleted"]
+    assert list(kube.read(mysql)["spec"]["users"]) == [MYSQL_OTHER]
+    assert kube.read(password_secret) is None
+
+
+def test_a_pxc_cluster_without_haproxy_is_reached_through_its_pxc_service():
+    link = DatabaseLink(namespace="eyrie-db", cluster="shop-mysql", user="web", database="acme", engine="pxc",
+                        haproxy=False)
+    assert link.host == "shop-mysql-pxc.eyrie-db.svc"
+
+
+def test_odoo_is_refused_a_pxc_database():
+    with pytest.raises(InvalidSpec, match="odoo runs on PostgreSQL only"):
+        make_spec("odoo", settings={}, database=MYSQL)
+
+
 def test_the_steps_do_nothing_for_an_app_without_a_database_deployment(kube, cluster):
     spec = make_spec("odoo")
     for key in ("add_database_user", "copy_database_credentials", "remove_database_user"):
@@ -103,8 +158,10 @@ def test_the_steps_do_nothing_for_an_app_without_a_database_deployment(kube, clu
 
 
 @pytest.mark.parametrize("key", ["add_database_user", "copy_database_credentials", "remove_database_user"])
-def test_the_steps_complete_on_a_dry_run(key):
+@pytest.mark.parametrize("spec", [make_spec("odoo", settings={}, database=LINK), make_spec("none", name="web", database=MYSQL)],
+                         ids=["pgo", "pxc"])
+def test_the_steps_complete_on_a_dry_run(key, spec):
     kube = DryRunKube()
-    lines = _run(key, kube, make_spec("odoo", settings={}, database=LINK))
+    lines = _run(key, kube, spec)
     assert lines and not any("nothing" in line for line in lines)
     assert kube.requests

@@ -26,6 +26,7 @@ ANNOTATION_VERSION = "eyrie.io/version"
 ANNOTATION_GENERATED = "eyrie.io/generated"
 # The libpq variables read from a Secret of database credentials, and the key of each.
 LIBPQ_KEYS = {"PGHOST": "host", "PGPORT": "port", "PGUSER": "user", "PGPASSWORD": "password"}
+MYSQL_KEYS = {"MYSQL_HOST": "host", "MYSQL_PORT": "port", "MYSQL_USER": "user", "MYSQL_PASSWORD": "password"}
 
 # app.kubernetes.io/name per type; a plain app ("none") is named after itself.
 _APP_NAMES = {"odoo": "odoo", "pgo": "postgres", "pxc": "pxc"}
@@ -168,14 +169,16 @@ def database_secret_name(spec: DeploymentSpec) -> str:
 
 
 def linked_database_env(spec: DeploymentSpec) -> list[Obj]:
-    """The libpq variables of an app wired to a PGO deployment (``spec.database``): the host is
-    the cluster's primary, the rest comes from the app's copy of its user's credentials."""
+    """The variables of an app wired to a database deployment (``spec.database``): libpq's for
+    PGO, MySQL-style ones for PXC. The host is the cluster's Service, the rest comes from the
+    app's copy of its user's credentials."""
     assert spec.database is not None
     copy = database_secret_name(spec)
+    prefix, keys = ("MYSQL_", MYSQL_KEYS) if spec.database.engine == "pxc" else ("PG", LIBPQ_KEYS)
     return [
-        {"name": "PGHOST", "value": spec.database.primary_host},
-        *(secret_key_env(name, copy, key) for name, key in LIBPQ_KEYS.items() if name != "PGHOST"),
-        {"name": "PGDATABASE", "value": spec.database.database},
+        {"name": f"{prefix}HOST", "value": spec.database.host},
+        *(secret_key_env(name, copy, key) for name, key in keys.items() if name != f"{prefix}HOST"),
+        {"name": f"{prefix}DATABASE", "value": spec.database.database},
     ]
 
 

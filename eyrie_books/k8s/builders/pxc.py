@@ -34,6 +34,19 @@ def users_secret(spec: DeploymentSpec) -> Obj:
     return common.generated_secret(spec, secrets_name(spec), SYSTEM_USERS)
 
 
+def user_password_secret_name(cluster: str, user: str) -> str:
+    """The Secret (in the cluster's namespace) holding the password of an app's user."""
+    return f"{cluster}-user-{user}"
+
+
+def user_entry(cluster: str, user: str, database: str) -> Obj:
+    """An app's item of ``spec.users``: the operator creates ``database`` if missing and grants
+    the user all privileges on it (not the GRANT option), from any host, with the password of
+    :func:`user_password_secret_name` (key ``password``)."""
+    return {"name": user, "dbs": [database], "hosts": ["%"], "grants": ["ALL PRIVILEGES"],
+            "passwordSecretRef": {"name": user_password_secret_name(cluster, user), "key": "password"}}
+
+
 def pxc_cluster(spec: DeploymentSpec) -> Obj:
     pxc: Obj = {
         "size": int(spec.setting("size", 3)),
@@ -51,7 +64,7 @@ def pxc_cluster(spec: DeploymentSpec) -> Obj:
         for component in (pxc, haproxy) if haproxy["enabled"] else (pxc,):
             component["imagePullSecrets"] = common.pull_secret_refs(spec)
     unsafe = bool(spec.setting("unsafe", False))
-    return {
+    body: Obj = {
         "apiVersion": API_VERSION,
         "kind": "PerconaXtraDBCluster",
         "metadata": common.metadata(spec, cluster_name(spec)),
@@ -65,6 +78,9 @@ def pxc_cluster(spec: DeploymentSpec) -> Obj:
             "haproxy": haproxy,
         },
     }
+    if spec.setting("users"):  # the apps' users (see ..database)
+        body["spec"]["users"] = [dict(user) for user in spec.setting("users")]
+    return body
 
 
 def pause_patch(paused: bool) -> Obj:

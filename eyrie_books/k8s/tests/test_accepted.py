@@ -20,7 +20,7 @@ from .. import database
 from ..builders import Obj, common, objects_for, odoo, pause_patch, pxc, workload
 from ..errors import InvalidSpec
 from ..operations import DryRunKube
-from ..operators import PGO_CLUSTER_NAME_MAX, PGO_POSTGRES_VERSIONS
+from ..operators import PGO_CLUSTER_NAME_MAX, PGO_POSTGRES_VERSIONS, PXC_CLUSTER_NAME_MAX
 from ..spec import DatabaseLink, DeploymentSpec, RegistryCredentials, Source
 from . import validation
 from .factories import make_spec
@@ -47,6 +47,9 @@ SSH_SOURCE = Source("git@git.example.com:acme/addons.git", "v1.2", ssh_key="----
 # A database deployment's cluster and the app's user in it (short names, and the longest PGO takes).
 WIRED = DatabaseLink("eyrie-acme-db", "db", "web", "web")
 WIRED_LONG = DatabaseLink("n" * 63, "c" * PGO_CLUSTER_NAME_MAX, "u" * 53, "acme_production")
+WIRED_PXC = DatabaseLink("eyrie-acme-db", "db", "web", "web", engine="pxc")
+WIRED_PXC_LONG = DatabaseLink("n" * 63, "c" * PXC_CLUSTER_NAME_MAX, "u" * 53, "acme_production", engine="pxc",
+                              haproxy=False)
 # What PGO writes in a user's Secret (values made up).
 OPERATOR_SECRET_DATA = {key: base64.b64encode(key.encode()).decode()
                         for key in ("host", "port", "user", "password", "dbname", "uri", "jdbc-uri", "verifier")}
@@ -89,6 +92,8 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "unsafe-even-no-haproxy": {"settings": {"unsafe": True, "size": 2, "haproxy": False}},
         "long-name": {"name": "acme-shop-production-mysql"},
         "longest-name": {"name": LONGEST},
+        "apps-users": {"settings": {"users": [pxc.user_entry("db", "web", "web"),
+                                              pxc.user_entry("db", "u" * 53, "acme_production")]}},
     },
     "none": {
         "web": {"port": 8080, "env": {"GREETING": "hello"}},
@@ -107,6 +112,8 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "wired": {"port": 8080, "database": WIRED},
         "wired-worker-env": {"port": None, "database": WIRED_LONG, "env": {"QUEUE": "jobs"},
                              "secret_env": {"TOKEN": "t"}, "volume_path": "/data"},
+        "wired-pxc": {"port": 8080, "database": WIRED_PXC},
+        "wired-pxc-worker-env": {"port": None, "database": WIRED_PXC_LONG, "env": {"QUEUE": "jobs"}},
     },
 }
 
@@ -141,17 +148,21 @@ def built(spec: DeploymentSpec) -> list[Obj]:
 
 
 def wired(spec: DeploymentSpec) -> list[Obj]:
-    """For an app wired to a PGO deployment: its copy of the operator's Secret, and the database's
-    PostgresCluster once the app's user is added to it (built and patched as the steps do; the
-    database's images are pulled with the database's own pull secret)."""
+    """For an app wired to a database deployment: its copy of the user's Secret (and, for PXC,
+    that Secret), and the database's cluster once the app's user is added to it (built and patched
+    as the steps do; the database's images are pulled with the database's own pull secret)."""
     link = spec.database
     if link is None:
         return []
     kube = DryRunKube()
-    kube.ensure(workload(make_spec("pgo", name=link.cluster, namespace=link.namespace)))
+    database_spec = make_spec(link.engine, name=link.cluster, namespace=link.namespace)
+    kube.ensure(workload(database_spec))
     assert database.add_user(kube, link) is True
-    cluster = kube.read(database.postgres_cluster(link))
+    cluster = kube.read(database.database_cluster(link))
     assert cluster is not None
+    if link.engine == "pxc":
+        password = database.password_secret(spec)
+        return [pxc.users_secret(database_spec), password, database.credentials_secret(spec, password), cluster]
     return [database.credentials_secret(spec, {"data": OPERATOR_SECRET_DATA}), cluster]
 
 

@@ -26,7 +26,7 @@ def _b64(text: str) -> str:
 
 
 def _cluster(users: list[dict[str, Any]], **metadata: Any) -> Obj:
-    cluster = database.postgres_cluster(LINK)
+    cluster = database.database_cluster(LINK)
     cluster["metadata"].update(metadata)
     cluster["spec"] = {"postgresVersion": 16, "users": users}
     return cluster
@@ -43,7 +43,7 @@ def _operator_secret() -> Obj:
 
 
 def _users(kube: Kube) -> list[dict[str, Any]]:
-    live = kube.read(database.postgres_cluster(LINK))
+    live = kube.read(database.database_cluster(LINK))
     assert live is not None
     return list(live["spec"]["users"])
 
@@ -65,7 +65,7 @@ def test_add_user_adds_its_database_to_a_user_of_that_name(kube: Kube) -> None:
 
 def test_the_write_carries_the_resource_version_it_read(kube: Kube, cluster: MockCluster) -> None:
     kube.ensure(_cluster([OTHER]))
-    live = kube.read(database.postgres_cluster(LINK))
+    live = kube.read(database.database_cluster(LINK))
     assert live is not None
     database.add_user(kube, LINK)
     [patch] = [body for method, _path, body in cluster.requests() if method == "PATCH"]
@@ -144,3 +144,28 @@ def test_applying_the_database_again_keeps_the_users_its_apps_added(kube: Kube, 
                             {"name": "web", "databases": ["acme"]}]
     # Without a live cluster the spec is applied as it is.
     assert database.with_live_users(kube, make_spec("pgo", name="new-db")) == make_spec("pgo", name="new-db")
+
+
+MYSQL = DatabaseLink(namespace="eyrie-db", cluster="shop-mysql", user="web", database="acme", engine="pxc")
+
+
+def test_a_pxc_user_is_added_once_and_removed_keeping_the_others(kube: Kube) -> None:
+    other = {"name": "web", "dbs": ["legacy"], "grants": ["SELECT"]}
+    kube.ensure({**database.database_cluster(MYSQL), "spec": {"crVersion": "1.19.0", "users": [OTHER]}})
+    assert database.add_user(kube, MYSQL) is True
+    assert kube.read(database.database_cluster(MYSQL))["spec"]["users"] == [OTHER, database.user_entry(MYSQL)]
+    assert database.add_user(kube, MYSQL) is False
+    assert database.remove_user(kube, MYSQL) is True
+    assert kube.read(database.database_cluster(MYSQL))["spec"]["users"] == [OTHER]
+    # A user of that name listed by someone else is left as it is (its password is theirs).
+    kube.patch(database.database_cluster(MYSQL), {"spec": {"users": [other]}})
+    assert database.add_user(kube, MYSQL) is False
+    assert kube.read(database.database_cluster(MYSQL))["spec"]["users"] == [other]
+
+
+def test_applying_a_pxc_database_again_keeps_the_users_its_apps_added(kube: Kube) -> None:
+    spec = make_spec("pxc", name=MYSQL.cluster, namespace=MYSQL.namespace)
+    kube.ensure(workload(spec))
+    assert database.add_user(kube, MYSQL) is True
+    assert kube.ensure(workload(database.with_live_users(kube, spec))) == "unchanged"
+    assert kube.read(workload(spec))["spec"]["users"] == [database.user_entry(MYSQL)]
