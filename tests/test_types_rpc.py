@@ -265,8 +265,8 @@ def test_bad_input_is_refused_changing_nothing(rpc, groups, scope, kmock_cluster
                                                  "scope_id": scope, "cluster_ids": [(6, 0, [dry])]})
     before = rpc("eyrie.deployment", "search_count", [])
     refused({"database_id": foreign}, "must be a PostgreSQL deployment of its project")
-    # A MySQL (PXC) database for a generic app: not wired yet, said so.
-    refused({"database_id": even}, "only a PostgreSQL deployment", kind="none")
+    # A MySQL (PXC) database for an Odoo app: Odoo runs on PostgreSQL only, said so.
+    refused({"database_id": even}, "only a PostgreSQL deployment")
     # A wired app on a cluster its database is not on.
     refused({"database_id": database, "cluster": kmock_cluster}, "where its database .* does not")
     # A missing database: nothing to connect to, refused at the move, naming the field.

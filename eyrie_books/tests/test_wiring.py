@@ -137,6 +137,7 @@ class TestWiringOnKmock(BooksCase):
         with self.assertRaisesRegex(ValidationError, "only a PostgreSQL deployment"):
             self.make_deployment(name="mysql odoo", kind="odoo", database_id=mysql.id)
         self.move(mysql, "action_initialize", "init")
+        self.move(mysql, "action_deploy", "deploy")
         app = self.make_deployment(name="shop worker", kind="none", port=0, database_id=mysql.id, db_name="shop")
         for method, action in (("action_initialize", "init"), ("action_deploy", "deploy")):
             self.move(app, method, action)

@@ -7,8 +7,7 @@ import base64
 import pytest
 
 from eyrie_books import steps
-from eyrie_books.k8s import Kube, api_client_from_token, database
-from eyrie_books.k8s import builders
+from eyrie_books.k8s import Kube, api_client_from_token, builders, database
 from eyrie_books.k8s.builders import odoo
 from eyrie_books.k8s.errors import InvalidSpec
 from eyrie_books.k8s.operations import DryRunKube
@@ -118,14 +117,16 @@ def test_the_steps_wire_a_generic_app_to_a_pxc_user_with_a_password_generated_on
     password = base64.b64decode(generated["password"]).decode()
     assert len(password) >= 24
     assert _run("add_database_user", kube, spec) == [
-        "Secret shop-mysql-user-web: unchanged", "PerconaXtraDBCluster eyrie-db/shop-mysql: user web already listed (database acme)"]
+        "Secret shop-mysql-user-web: unchanged",
+        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web already listed (database acme)"]
     assert kube.read(password_secret)["data"] == generated  # created once, never rewritten
 
     lines = _run("copy_database_credentials", kube, spec)
     assert lines == ["Secret web-database: created"] and not any(password in line for line in lines)
     copy = kube.read(database.credentials_secret(spec, {}))
     assert {key: base64.b64decode(value).decode() for key, value in copy["data"].items()} == {
-        "host": "shop-mysql-haproxy.eyrie-db.svc", "port": "3306", "user": "web", "password": password, "dbname": "acme",
+        "host": "shop-mysql-haproxy.eyrie-db.svc", "port": "3306", "user": "web", "password": password,
+        "dbname": "acme",
     }
     env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"]["key"]
            for item in builders.workload(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -158,8 +159,8 @@ def test_the_steps_do_nothing_for_an_app_without_a_database_deployment(kube, clu
 
 
 @pytest.mark.parametrize("key", ["add_database_user", "copy_database_credentials", "remove_database_user"])
-@pytest.mark.parametrize("spec", [make_spec("odoo", settings={}, database=LINK), make_spec("none", name="web", database=MYSQL)],
-                         ids=["pgo", "pxc"])
+@pytest.mark.parametrize("spec", [make_spec("odoo", settings={}, database=LINK),
+                                  make_spec("none", name="web", database=MYSQL)], ids=["pgo", "pxc"])
 def test_the_steps_complete_on_a_dry_run(key, spec):
     kube = DryRunKube()
     lines = _run(key, kube, spec)
