@@ -163,22 +163,23 @@ LIFECYCLE = (("action_initialize", "initialize"), ("action_deploy", "deploy"), (
 def run_types(rpc, groups, scope, repository, cluster, mock=None):
     where = "kmock" if mock else "dry"
     """Every type through its lifecycle on ``cluster``, up to (database, its Odoo app, its generic
-    app) for the caller's checks; then each is dropped. The apps come once their database runs:
-    their books add their users."""
+    app, the generic app of the MySQL database) for the caller's checks; then each is dropped. The
+    apps come once their database runs: their books add their users."""
     database = chapter(rpc, groups, scope, "pgo", cluster, f"{where} db")
     for method, state in LIFECYCLE[:2]:
         assert move(rpc, database, method, mock) == state
     app = chapter(rpc, groups, scope, "odoo", cluster, f"{where} shop", image="odoo:19.0", repository_id=repository,
                   branch="main", database_id=database)
     mysql = chapter(rpc, groups, scope, "pxc", cluster, f"{where} mysql")
-    worker = chapter(rpc, groups, scope, "none", cluster, f"{where} worker", image="busybox:1.36")
+    worker = chapter(rpc, groups, scope, "none", cluster, f"{where} worker", image="busybox:1.36",
+                     database_id=mysql)
     reporter = chapter(rpc, groups, scope, "none", cluster, f"{where} reporter", image="busybox:1.36",
                        database_id=database)
     for deployment in (app, mysql, worker, reporter):
         for method, state in LIFECYCLE:
             assert move(rpc, deployment, method, mock) == state, method
-    yield database, app, reporter
-    for deployment in (app, mysql, worker, reporter):
+    yield database, app, reporter, worker
+    for deployment in (app, worker, mysql, reporter):  # an app before its database
         assert move(rpc, deployment, "action_drop", mock) == "drop"
     for method, state in (*LIFECYCLE[2:], ("action_drop", "drop")):
         assert move(rpc, database, method, mock) == state
@@ -188,8 +189,8 @@ def run_types(rpc, groups, scope, repository, cluster, mock=None):
 
 
 def test_every_type_runs_as_created_on_the_dry_run_cluster(rpc, groups, scope, repository):
-    with run_types(rpc, groups, scope, repository, dry_run_cluster(rpc)[0]) as (database, app, reporter):
-        for user in (app, reporter):
+    with run_types(rpc, groups, scope, repository, dry_run_cluster(rpc)[0]) as (database, app, reporter, worker):
+        for user in (app, reporter, worker):
             init = rpc("eyrie.job", "search", [("deployment_id", "=", user), ("action", "=", "init")])
             steps = rpc("eyrie.job.step", "search_read", [("job_id", "in", init)], ["kind", "state", "log"])
             wiring = {step["kind"]: step for step in steps if "database" in step["kind"]}
@@ -201,7 +202,7 @@ def test_every_type_runs_as_created_on_the_dry_run_cluster(rpc, groups, scope, r
 
 def test_every_type_runs_as_created_on_a_kubernetes_api_server(rpc, mock, groups, scope, repository,
                                                                kmock_cluster):
-    with run_types(rpc, groups, scope, repository, kmock_cluster, mock) as (database, app, reporter):
+    with run_types(rpc, groups, scope, repository, kmock_cluster, mock) as (database, app, reporter, worker):
         [db] = rpc("eyrie.deployment", "read", [database], ["slug", "namespace"])
         cluster_name = operators.short_name(db["slug"], operators.PGO_CLUSTER_NAME_MAX)
         postgres = mock.stored({"apiVersion": "postgres-operator.crunchydata.com/v1beta1", "kind": "PostgresCluster",
@@ -228,6 +229,27 @@ def test_every_type_runs_as_created_on_a_kubernetes_api_server(rpc, mock, groups
             [added] = rpc("eyrie.job.step", "search_read",
                           [("job_id", "in", init), ("kind", "=", "add_database_user")], ["log"])
             assert f"user {user['slug']} added" in added["log"]
+        # The generic app of the MySQL database: its user in spec.users, MySQL variables.
+        [user] = rpc("eyrie.deployment", "read", [worker], ["slug", "namespace", "database_id"])
+        [mysql] = rpc("eyrie.deployment", "read", [user["database_id"][0]], ["slug", "namespace"])
+        mysql_name = operators.short_name(mysql["slug"], operators.PXC_CLUSTER_NAME_MAX)
+        pxc = mock.stored({"apiVersion": "pxc.percona.com/v1", "kind": "PerconaXtraDBCluster",
+                           "metadata": {"name": mysql_name, "namespace": mysql["namespace"]}})
+        assert [item["name"] for item in pxc["spec"]["users"]] == [user["slug"]]
+        copy = {"apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": f"{user['slug']}-database", "namespace": user["namespace"]}}
+        values = _decode(mock.stored(copy)["data"])
+        haproxy = f"{mysql_name}-haproxy.{mysql['namespace']}.svc"
+        assert {key: value for key, value in values.items() if key != "password"} == {
+            "host": haproxy, "port": "3306", "user": user["slug"], "dbname": user["slug"]}
+        copies.append(copy)
+        workload = mock.stored({"apiVersion": "apps/v1", "kind": "Deployment",
+                                "metadata": {"name": user["slug"], "namespace": user["namespace"]}})
+        env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"]
+               for item in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["MYSQL_HOST"] == haproxy
+        assert env["MYSQL_PASSWORD"] == {"name": f"{user['slug']}-database", "key": "password"}
+        assert env["MYSQL_DATABASE"] == user["slug"]
     # The app's drop took its user and its copy back; the database's drop took the rest.
     assert [copy for copy in copies if mock.stored(copy) is not None] == []
     assert mock.stored(postgres) is None
