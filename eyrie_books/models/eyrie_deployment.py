@@ -574,6 +574,8 @@ class EyrieDeployment(models.Model):
         that uses it, named by its short name, owning its database."""
         apps = self.sudo().database_user_ids.filtered(lambda app: app.state != lifecycle.DROP).sorted("id")
         if self.type == "pxc":
+            # The operator reads each user's password Secret, which the app's first run creates.
+            apps = apps.filtered(lambda app: app.state != lifecycle.DRAFT)
             cluster = operators.short_name(self.slug, operators.PXC_CLUSTER_NAME_MAX)
             return [builders.pxc.user_entry(cluster, app.slug, app.db_name or app.slug) for app in apps]
         return [{"name": app.slug, "databases": [app.db_name or app.slug]} for app in apps]
