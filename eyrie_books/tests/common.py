@@ -1,14 +1,25 @@
 import contextlib
 import threading
 import time
+from unittest.mock import patch
+
+import kmock
 
 from odoo import SUPERUSER_ID, api
 
 from odoo.addons.eyrie.tests.common import EyrieCase
-from odoo.addons.eyrie_books.k8s import database
+from odoo.addons.eyrie_books.k8s import builders, database
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
+
+# The status of each waited-for kind once ready, as its controllers write it.
+READY = {
+    "Deployment": {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1},
+    "Job": {"succeeded": 1},
+    "PostgresCluster": {"instances": [{"name": "instance1", "readyReplicas": 1}]},
+    "PerconaXtraDBCluster": {"state": "ready"},
+}
 
 
 def wired_database(spec):
@@ -47,6 +58,29 @@ class BooksCase(EyrieCase):
             "name": name, "slug": slug, "dry_run": False, "auth_method": "token",
             "api_server": cls.mock.url, "token": TOKEN, **vals,
         })
+
+    def make_ready(self, step):
+        """Before a waiting step runs on a kmock cluster: report its object ready, as the cluster's
+        controllers would."""
+        job = step.job_id
+        if job.cluster_id.dry_run:
+            return
+        spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
+        self.make_database_ready(step, spec)
+        if step.kind == "wait_ready":
+            self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
+        elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job
+            self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
+        elif step.kind == "update_modules" and step.wait_since:
+            job = builders.odoo.update_job(spec, [])
+            self.mock.set_status(job, READY["Job"])
+            # Its pod and what it printed, as the kubelet would keep them.
+            pod = f"{job['metadata']['name']}-x7k2p"
+            self.mock.emulator.objects[kmock.resource("v1", "pods"), spec.namespace, pod] = {
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": pod, "namespace": spec.namespace, "labels": {"job-name": job["metadata"]["name"]}},
+            }
+            self.mock.emulator[f"get /api/v1/namespaces/{spec.namespace}/pods/{pod}/log"] << b"odoo: modules updated\n"
 
     def make_database_ready(self, step, spec):
         """Before a step of a wired app on a kmock cluster: what its database's runs and PGO leave
@@ -117,6 +151,23 @@ class LiveRunner:
         self.browser = browser
         with super().allow_requests(browser=browser, all_requests=all_requests):
             yield
+
+    @contextlib.contextmanager
+    def page_listening(self, deployment):
+        """Runs the block with an Event that is set once a page subscribes to the deployment's bus
+        channel (then it sees every run notification)."""
+        channel, watched = f"eyrie.deployment/{deployment.id}", threading.Event()
+        websocket = type(self.env["ir.websocket"])
+        build = websocket._build_bus_channel_list
+
+        def build_and_signal(records, channels):
+            result = build(records, channels)
+            if channel in result:
+                watched.set()
+            return result
+
+        with patch.object(websocket, "_build_bus_channel_list", build_and_signal):
+            yield watched
 
     @contextlib.contextmanager
     def live_runner(self, watched, count, start_after, perform_after):

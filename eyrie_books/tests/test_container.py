@@ -11,7 +11,6 @@ from odoo.tests import users
 from odoo.addons.eyrie_books.k8s.builders import generic
 
 from .common import BooksCase
-from .test_runs_kmock import READY
 
 SECRET = "s3cret-api-key-0d9b7e"
 
@@ -26,11 +25,6 @@ class TestContainer(BooksCase):
     def app(self, **vals):
         return self.make_deployment(name="app", kind="none", image="busybox:1.36", **vals)
 
-    def make_ready(self, step):
-        job = step.job_id
-        if step.kind == "wait_ready" and not job.cluster_id.dry_run:
-            workload = generic.deployment(job.deployment_id._k8s_spec(job.cluster_id, job.version_id))
-            self.mock.set_status(workload, READY["Deployment"])
 
     def test_the_container_fields_reach_the_cluster(self):
         app = self.app(

@@ -26,8 +26,7 @@ from odoo.addons.eyrie_books.k8s.resources import api_path
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster, free_port
 from odoo.addons.eyrie_books.steps import KINDS, NotReady, parse_parameters, run_step
 
-from .common import BooksCase, wired_database
-from .test_runs_kmock import READY
+from .common import READY, BooksCase, wired_database
 
 FAULTS = ("409", "429", "500", "503", "refused", "timeout")
 # What a message about each fault must say, besides the object.

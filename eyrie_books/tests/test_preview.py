@@ -9,7 +9,6 @@ from odoo.addons.eyrie_books.k8s import builders
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, free_port
 
 from .common import BooksCase
-from .test_runs_kmock import READY
 
 FORBIDDEN = {"kind": "Status", "reason": "Forbidden", "message": "deployments is forbidden", "code": 403}
 
@@ -21,17 +20,6 @@ class TestPreview(BooksCase):
         cls.kmock = cls.kmock_cluster("kmock", "kmock", namespace_prefix="p-")
         cls.env["eyrie.book.step"].search([]).timeout = 5
 
-    def make_ready(self, step):
-        """Before a waiting step: its object is ready, as the cluster's controllers would report."""
-        job = step.job_id
-        spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
-        self.make_database_ready(step, spec)
-        if job.cluster_id.dry_run:
-            return
-        if step.kind == "wait_ready":
-            self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
-        elif step.kind == "run_init_job" and step.wait_since:
-            self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
 
     def run_action(self, deployment, method, action):
         getattr(deployment, method)()

@@ -7,7 +7,6 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.eyrie_books.k8s import builders
 
-from . import test_runs_kmock
 from .common import BooksCase
 
 
@@ -17,9 +16,6 @@ class TestRollback(BooksCase):
         super().setUpClass()
         cls.kmock = cls.kmock_cluster("kmock rollback", "kmock-rb", namespace_prefix="rb-")
         cls.env["eyrie.book.step"].search([]).timeout = 5
-
-    # Before a waiting step: its object is ready, as the cluster's controllers would say.
-    make_ready = test_runs_kmock.TestRunsOnKmock.make_ready
 
     def live_image(self, deployment):
         workload = builders.workload(deployment._k8s_spec(self.kmock))

@@ -14,14 +14,6 @@ from odoo.addons.eyrie_books.k8s import api_path, builders, operators, ref
 
 from .common import BooksCase
 
-READY = {
-    "Deployment": {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1},
-    "Job": {"succeeded": 1},
-    "PostgresCluster": {"instances": [{"name": "instance1", "readyReplicas": 1}]},
-    "PerconaXtraDBCluster": {"state": "ready"},
-}
-
-
 
 class TestRunsOnKmock(BooksCase):
     @classmethod
@@ -33,25 +25,6 @@ class TestRunsOnKmock(BooksCase):
         job_steps = cls.env["eyrie.book.step"].search([("kind", "in", ("run_init_job", "update_modules"))])
         job_steps.parameters = '{"timeout": 60, "poll": 1}'
 
-    def make_ready(self, step):
-        """Before a waiting step runs: report its object ready, as the cluster's controllers would."""
-        job = step.job_id
-        spec = job.deployment_id._k8s_spec(job.cluster_id, job.version_id)
-        self.make_database_ready(step, spec)
-        if step.kind == "wait_ready":
-            self.mock.set_status(builders.workload(spec), READY[builders.workload(spec)["kind"]])
-        elif step.kind == "run_init_job" and step.wait_since:  # the first look creates the Job
-            self.mock.set_status(builders.odoo.init_job(spec), READY["Job"])
-        elif step.kind == "update_modules" and step.wait_since:
-            job = builders.odoo.update_job(spec, [])
-            self.mock.set_status(job, READY["Job"])
-            # Its pod and what it printed, as the kubelet would keep them.
-            pod = f"{job['metadata']['name']}-x7k2p"
-            self.mock.emulator.objects[kmock.resource("v1", "pods"), spec.namespace, pod] = {
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {"name": pod, "namespace": spec.namespace, "labels": {"job-name": job["metadata"]["name"]}},
-            }
-            self.mock.emulator[f"get /api/v1/namespaces/{spec.namespace}/pods/{pod}/log"] << b"odoo: modules updated\n"
 
     def initialize_deploy_pause_deploy(self, deployment):
         for method, action in (("action_initialize", "init"), ("action_deploy", "deploy"),

@@ -17,8 +17,7 @@ from odoo.addons.eyrie_books.k8s.builders import common, generic, pxc
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import RunningCluster, free_port
 
 from . import leaks
-from .common import BooksCase
-from .test_runs_kmock import READY
+from .common import READY, BooksCase
 
 SECRETS = leaks.SECRETS
 

@@ -11,8 +11,7 @@ from odoo import fields
 from odoo.addons.eyrie_books.k8s import api_path, builders, ref
 from odoo.addons.eyrie_books.steps import KINDS
 
-from .common import BooksCase
-from .test_runs_kmock import READY
+from .common import READY, BooksCase
 
 MINUTE = datetime.timedelta(minutes=1)
 

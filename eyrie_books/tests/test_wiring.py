@@ -11,8 +11,7 @@ from odoo.exceptions import ValidationError
 from odoo.addons.eyrie_books.k8s import builders, database
 from odoo.addons.eyrie_books.k8s.spec import DatabaseLink
 
-from .common import BooksCase
-from .test_runs_kmock import READY
+from .common import READY, BooksCase
 
 PGO_PASSWORD = "pgo-made-Xq7d2-password"
 EXTERNAL_PASSWORD = "external-db-Hw93k-password"

@@ -1,5 +1,3 @@
-import threading
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -22,19 +20,8 @@ class TestPortalLiveRun(LiveRunner, EyriePortalCase):
         deployment = self.make_deployment(group, "Watched", slug="watched", port=80,
                                           cluster_ids=[Command.set(cluster.ids)])
         deployment.action_initialize()
-        channel = f"eyrie.deployment/{deployment.id}"
-        watched = threading.Event()
-        websocket = type(self.env["ir.websocket"])
-        build = websocket._build_bus_channel_list
-
-        def build_and_signal(records, channels):
-            result = build(records, channels)
-            if channel in result:
-                watched.set()
-            return result
-
         # The tour's step 1 sees the run queued, its step 2 the run running.
-        with patch.object(websocket, "_build_bus_channel_list", build_and_signal), \
+        with self.page_listening(deployment) as watched, \
                 self.live_runner(watched, len(deployment.job_ids.step_ids), start_after=1, perform_after=2):
             self.start_tour("/_eyrie/p/pa/dg/livebooks/d/watched", "eyrie_portal_live_run", login="ey_operator")
         self.env.invalidate_all()  # the runner thread wrote through cursors of its own

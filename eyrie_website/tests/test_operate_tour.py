@@ -1,5 +1,4 @@
 import threading
-from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -54,33 +53,23 @@ class TestOperateTour(LiveRunner, EyriePortalCase):
             self.in_cursor(lambda env, uuid=uuid: RunJobController._try_perform_job(env, Job.load(env, uuid)))
 
     def test_preview_deploy_healthy_rollback(self):
-        stopping, watched, errors = threading.Event(), threading.Event(), []
+        stopping, errors = threading.Event(), []
 
-        def runner():
+        def runner(watched):
             try:
                 self.perform_queue(watched, stopping)
             except Exception as error:  # raised in the test's thread below
                 errors.append(error)
 
         self.shop.action_initialize()
-        channel = f"eyrie.deployment/{self.shop.id}"
-        websocket = type(self.env["ir.websocket"])
-        build = websocket._build_bus_channel_list
-
-        def build_and_signal(records, channels):
-            result = build(records, channels)
-            if channel in result:
-                watched.set()
-            return result
-
-        thread = threading.Thread(target=runner, name="queue runner", daemon=True)
-        thread.start()
-        try:
-            with patch.object(websocket, "_build_bus_channel_list", build_and_signal):
+        with self.page_listening(self.shop) as watched:
+            thread = threading.Thread(target=runner, args=(watched,), name="queue runner", daemon=True)
+            thread.start()
+            try:
                 self.start_tour("/_eyrie/p/pa/dg/apps/d/shop", "eyrie_portal_operate", login="ey_operator")
-        finally:
-            stopping.set()
-            thread.join(60)
+            finally:
+                stopping.set()
+                thread.join(60)
         if errors:
             raise errors[0]
         self.env.invalidate_all()  # the runner thread wrote through cursors of its own
