@@ -2,7 +2,7 @@
 ``lint`` runs the linters alone, ``pot`` regenerates the addons' translation templates.
 
     bin/eyrie start [--db NAME] [--port 8069]
-    bin/eyrie test [--keep-db] [--odoo-runner] [pytest args for the Odoo suites…]
+    bin/eyrie test [--keep-db] [--odoo-runner] [--repeat N] [pytest args for the Odoo suites…]
     bin/eyrie lint
     bin/eyrie pot
 
@@ -16,7 +16,8 @@ odoo-pre-commit-hooks); the Odoo-free tests (Kubernetes layer, doctests); then, 
 warning about views or fields), runs the addons' Odoo tests with pytest-odoo, and the
 end-to-end tests under ``tests/`` against a real server; then the same Odoo tests again under
 Odoo's own test runner, on a fresh database without demo data (``--odoo-runner``: that pass only).
-It ends with one summary line.
+``--repeat N`` runs only the Odoo tests, N times in a row under both runners, each pass counted on
+its own line: a test that passes only sometimes fails the run. It ends with one summary line.
 """
 
 import argparse
@@ -31,6 +32,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -255,7 +257,7 @@ def test_config():
     return path
 
 
-def odoo_runner(tally):
+def odoo_runner(tally, suite="odoo-own"):
     """The addons' Odoo tests under Odoo's own runner (``--test-enable``), on a fresh database
     without demo data: a test must build what it needs, and pass without pytest-odoo's help."""
     db = f"eyrie_test_{os.getpid()}_nodemo"
@@ -278,7 +280,29 @@ def odoo_runner(tally):
         print(log[-20000:])
     else:
         print("\n".join(line for line in log.splitlines() if ODOO_RESULT.search(line)))
-    tally.rows.append(("odoo-own", {"passed": total - failed if total else 0, "failed": failed, "skipped": 0}))
+    tally.rows.append((suite, {"passed": total - failed if total else 0, "failed": failed, "skipped": 0}))
+
+
+@contextmanager
+def odoo_database(args):
+    """A fresh test database's name, dropped afterwards unless ``--keep-db``."""
+    db = f"eyrie_test_{os.getpid()}"
+    drop_database(db)
+    try:
+        yield db
+    finally:
+        if not args.keep_db:
+            drop_database(db)
+
+
+def odoo_suite(suite, db, odoo_suites, pytest_args, tally):
+    """The addons' Odoo tests under pytest-odoo, on ``db`` (installed with demo data first if empty)."""
+    if not database_exists(db):
+        install(db)
+    # --odoo-http serves HTTP in the test process; its queue_job runner would then perform
+    # (and commit) jobs behind the tests' backs: the tests perform jobs themselves.
+    pytest(suite, ["--odoo-config", test_config(), f"--odoo-database={db}", "--odoo-http",
+                   *odoo_suites, *pytest_args], tally, env={**os.environ, "ODOO_QUEUE_JOB_CHANNELS": "root:0"})
 
 
 def test(args, pytest_args):
@@ -290,8 +314,17 @@ def test(args, pytest_args):
         ensure_postgres()
         odoo_runner(tally)
         return summary(tally)
-    lint_checks(tally)
     odoo_suites = [f"{addon}/tests" for addon in present_addons() if (ROOT / addon / "tests").is_dir()]
+    if args.repeat:
+        if not odoo_importable():
+            sys.exit(PROVIDE_ODOO.format(py=PY))
+        ensure_postgres()
+        for number in range(1, args.repeat + 1):
+            with odoo_database(args) as db:
+                odoo_suite(f"odoo#{number}", db, odoo_suites, pytest_args, tally)
+            odoo_runner(tally, f"own#{number}")
+        return summary(tally)
+    lint_checks(tally)
     plain = [path for path in ("eyrie_books/k8s", "tests/plain") if (ROOT / path).is_dir()]
     pytest("plain", ["-p", "no:odoo", "--doctest-modules", *DOCTEST_MODULES, *plain], tally)
 
@@ -300,24 +333,16 @@ def test(args, pytest_args):
         not_run = (count_tests([*odoo_suites, "tests"]), PROVIDE_ODOO.format(py=PY))
     else:
         ensure_postgres()
-        db = f"eyrie_test_{os.getpid()}"
-        drop_database(db)
-        try:
+        with odoo_database(args) as db:
             log = install(db)
             problems = [line for line in log.splitlines()
                         if INSTALL_PROBLEM.search(line) and not INSTALL_NOISE.search(line)]
             tally.rows.append(("install", {"passed": int(not problems), "failed": int(bool(problems)), "skipped": 0}))
             for line in problems:
                 print("install problem:", line)
-            # --odoo-http serves HTTP in the test process; its queue_job runner would then perform
-            # (and commit) jobs behind the tests' backs: the tests perform jobs themselves.
-            pytest("odoo", ["--odoo-config", test_config(), f"--odoo-database={db}", "--odoo-http",
-                            *odoo_suites, *pytest_args], tally, env={**os.environ, "ODOO_QUEUE_JOB_CHANNELS": "root:0"})
+            odoo_suite("odoo", db, odoo_suites, pytest_args, tally)
             pytest("e2e", ["-p", "no:odoo", "tests", "--ignore=tests/plain"], tally,
                    env={**os.environ, "EYRIE_TEST_DB": db})
-        finally:
-            if not args.keep_db:
-                drop_database(db)
         odoo_runner(tally)
     return summary(tally, not_run)
 
@@ -372,6 +397,8 @@ def main():
     commands.add_parser("pot", help="regenerate each addon's i18n/<addon>.pot")
     test_parser.add_argument("--odoo-runner", action="store_true",
                              help="only the Odoo tests under Odoo's own runner, on a fresh database without demo data")
+    test_parser.add_argument("--repeat", type=int, default=0, metavar="N",
+                             help="only the Odoo tests, N times in a row under both runners (flakiness is a failure)")
     args, rest = parser.parse_known_args()
     os.chdir(ROOT)
     if args.command == "start":
