@@ -13,9 +13,11 @@ _logger = logging.getLogger(__name__)
 
 # queue_job states (odoo.addons.queue_job.job) this model follows.
 QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED = "pending", "started", "failed", "cancelled"
-# queue_job's default job priority, and the lower one (a higher number) of waiting steps: a channel
-# runs a job of a waiting step only when no job of a higher priority is due.
-DEFAULT_PRIORITY, WAIT_PRIORITY = 10, 20
+# queue_job's default job priority, and the lower ones (higher numbers) of a waiting step's first
+# look and of its later looks. A channel runs its due jobs by priority, then oldest first: steps with
+# work go first, then the first looks of new waits, then the looks of waits under way (which keep
+# their queue job, so oldest first would serve them before any new wait).
+DEFAULT_PRIORITY, WAIT_PRIORITY, LATER_LOOK_PRIORITY = 10, 20, 30
 # What a look of a waiting step found, {(database, step id): values}: handed from its execution,
 # which queue_job rolls back, to the write that postpones its queue job (in the same thread, right
 # after: ``_sync_from_queue_job``).
@@ -203,6 +205,8 @@ class EyrieJobStep(models.Model):
             if look and qjob.state == QJ_PENDING and step.state == runs.RUNNING:
                 changed = look["wait_phase"] != step.wait_phase
                 step.write(look)  # a look found the object not ready: the step waits
+                if qjob.priority < LATER_LOOK_PRIORITY:
+                    qjob.priority = LATER_LOOK_PRIORITY
                 if changed:
                     step.job_id._notify()
                 continue

@@ -82,6 +82,19 @@ class TestWaits(BooksCase):
             self.assertFree(step)
         self.assertIn("waiting for Deployment long-wait", step.log)
         self.assertIn("600 s so far", step.log)
+        # A wait started now looks first: its first look has a higher priority than the later looks
+        # of the wait under way (queue_job would otherwise run the older queue job first).
+        newer = self.make_deployment(name="newer-wait", kind="none", cluster_ids=[fields.Command.set(self.kmock.ids)])
+        newer.action_initialize()
+        self.run_queue(due=datetime.datetime.now())
+        newer.action_deploy()
+        newer_wait = newer.job_ids.filtered(lambda job: job.action == "deploy").step_ids.filtered(
+            lambda s: s.kind == "wait_ready")
+        self.run_queue(count=len(newer_wait.job_id.step_ids.filtered(lambda s: s.sequence < newer_wait.sequence)),
+                       due=datetime.datetime.now())
+        self.assertEqual(newer_wait.state, "queued")
+        self.assertLess(newer_wait.queue_job_id.priority, step.queue_job_id.priority)
+        self.assertLess(step.queue_job_id.id, newer_wait.queue_job_id.id)
         self.mock.set_status(builders.workload(waiting._k8s_spec(self.kmock)), READY["Deployment"])
         self.minutes_pass()
         self.assertRunDone(waiting, "deploy")
