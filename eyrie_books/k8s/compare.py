@@ -16,6 +16,7 @@ the drift detection all build on them.
 * :func:`field_changes` - the fields of a patch with their live and desired values.
 * :func:`masked` - an object or patch with a Secret's values hidden.
 * :func:`desired_fields` - the desired object without the fields a server owns.
+* :func:`spelled_as_live` - the desired object with its resource quantities written as the live ones.
 """
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from kubernetes.utils import parse_quantity
 
 from .patching import contains, dropped_data, holds, merge_patch
 
@@ -92,10 +95,40 @@ def desired_fields(obj: Mapping[str, Any]) -> Obj:
 def patch_for(desired: Mapping[str, Any], live: Mapping[str, Any]) -> Obj:
     """The smallest merge patch that gives ``live`` every field Eyrie sets in ``desired``, and takes
     out the variables a ConfigMap or Secret of Eyrie's no longer has (see ``dropped_data``)."""
-    patch = merge_patch(desired_fields(desired), live)
+    patch = merge_patch(desired_fields(spelled_as_live(desired, live)), live)
     if dropped := dropped_data(desired, live):
         patch.setdefault("data", {}).update(dropped)
     return patch
+
+
+def spelled_as_live(desired: Any, live: Any, key: str = "", parent: str = "") -> Any:
+    """``desired`` with each resource quantity (``resources.requests`` and ``resources.limits``)
+    that equals the live one written as the live one. An API server keeps quantities in canonical
+    form ("0.5" as "500m", "1024Mi" as "1Gi"): the way one was typed is no difference.
+
+    >>> spelled_as_live({"resources": {"requests": {"cpu": "0.5", "memory": "1024Mi", "storage": "2Gi"}}},
+    ...                 {"resources": {"requests": {"cpu": "500m", "memory": "1Gi", "storage": "1Gi"}}})
+    {'resources': {'requests': {'cpu': '500m', 'memory': '1Gi', 'storage': '2Gi'}}}
+    """
+    if parent == "resources" and key in ("requests", "limits") and isinstance(desired, Mapping):
+        have = live if isinstance(live, Mapping) else {}
+        return {name: have[name] if _same_quantity(value, have.get(name)) else value
+                for name, value in desired.items()}
+    if isinstance(desired, Mapping):
+        have = live if isinstance(live, Mapping) else {}
+        return {name: spelled_as_live(value, have.get(name), name, key) for name, value in desired.items()}
+    if isinstance(desired, list) and isinstance(live, list) and len(live) == len(desired):
+        return [spelled_as_live(want, item) for want, item in zip(desired, live, strict=True)]
+    return desired
+
+
+def _same_quantity(desired: Any, live: Any) -> bool:
+    if not isinstance(desired, str | int) or not isinstance(live, str | int):
+        return False
+    try:
+        return bool(parse_quantity(desired) == parse_quantity(live))
+    except ValueError:
+        return False
 
 
 def compare(desired: Mapping[str, Any], live: Mapping[str, Any] | None, create_only: bool = False) -> Comparison:

@@ -5,7 +5,7 @@ import copy
 
 import pytest
 
-from ..builders import objects_for, odoo, pxc
+from ..builders import common, objects_for, odoo, pxc
 from ..compare import CHANGE, CREATE, HIDDEN, UNCHANGED, compare, masked, patch_for
 from ..operations import Kube
 from ..spec import TYPES
@@ -50,6 +50,25 @@ def test_a_change_is_the_engine_patch_with_one_line_per_field() -> None:
                                                    ["containers"][0]["image"]),
         'metadata.labels["app.kubernetes.io/instance"]': ("old", "web"),
     }
+
+
+def test_quantities_compare_by_value_not_by_spelling() -> None:
+    """An API server stores quantities in canonical form: "0.5" CPU reads back as "500m" and
+    "1024Mi" as "1Gi". That is no difference; a changed amount is one, sent as it was typed."""
+    desired = odoo.deployment(make_spec("odoo", resources={"requests": {"cpu": "0.5", "memory": "1024Mi"},
+                                                          "limits": {"cpu": "2"}}))
+    live = copy.deepcopy(desired)
+    live["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "2000m"}}
+    assert compare(desired, live).action == UNCHANGED
+    live["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] = "512Mi"
+    result = compare(desired, live)
+    assert [(change.path, change.live, change.desired) for change in result.changes] == [
+        ("spec.template.spec.containers[0].resources.requests.memory", "512Mi", "1024Mi")]
+    claim = common.persistent_volume_claim(make_spec("none", storage_size="1024Mi"), "data")
+    stored = copy.deepcopy(claim)
+    stored["spec"]["resources"]["requests"]["storage"] = "1Gi"
+    assert compare(claim, stored).action == UNCHANGED
 
 
 def test_a_cleared_list_is_a_change() -> None:
