@@ -46,6 +46,25 @@ PXC_SAFE_SIZES = (3, 5)
 PXC_MIN_SAFE_PROXY_SIZE = 2
 # validateVersion(): crVersion must parse as a version; Eyrie sends releases, x.y.z.
 PXC_CR_VERSION_PATTERN = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\Z")
+# spec.users (since v1.16.0), reconcileCustomUsers() and upsertUserQuery() of
+# pkg/controller/pxc/users_custom.go: names in users.UserNames (pkg/pxc/users/users.go) are skipped
+# as reserved; MySQL's CREATE USER refuses names over 32 characters; each of ``dbs`` goes into
+# "CREATE DATABASE IF NOT EXISTS %s" and "GRANT %s ON %s.*" unquoted, so only a plain identifier
+# (at most 64 characters, not all digits) works there.
+PXC_RESERVED_USERS = frozenset({"root", "operator", "monitor", "xtrabackup", "replication", "proxyadmin",
+                                "pmmserver", "pmmserverkey", "pmmservertoken"})
+PXC_USER_NAME_MAX = 32
+PXC_DATABASE_NAME = re.compile(r"^(?![0-9]+\Z)[0-9A-Za-z_$]{1,64}\Z")
+
+
+def pxc_database_name(name: str) -> str:
+    """The MySQL database of an app's database name ``name``: dashes (a slug's) as underscores,
+    which the operator need not quote (:data:`PXC_DATABASE_NAME`).
+
+    >>> pxc_database_name("acme-shop")
+    'acme_shop'
+    """
+    return name.replace("-", "_")
 
 
 def short_name(name: str, limit: int) -> str:

@@ -190,8 +190,21 @@ class DatabaseLink:
         if len(self.cluster) > limit:
             raise InvalidSpec("database.cluster", f"{self.cluster!r} is longer than its operator allows")
         check_dns_label("database.user", self.user)
-        if not 0 < len(self.database) <= (64 if self.engine == "pxc" else 63):
+        if self.engine == "pxc":
+            self._validate_pxc()
+        elif not 0 < len(self.database) <= 63:
             raise InvalidSpec("database.database", f"{self.database!r} is empty or too long")
+
+    def _validate_pxc(self) -> None:
+        """What the PXC operator and MySQL refuse of a user (see ``operators.PXC_RESERVED_USERS``)."""
+        if self.user in operators.PXC_RESERVED_USERS:
+            raise InvalidSpec("database.user", f"{self.user!r} is a user the PXC operator reserves")
+        if len(self.user) > operators.PXC_USER_NAME_MAX:
+            raise InvalidSpec("database.user", f"{self.user!r} is longer than MySQL's "
+                              f"{operators.PXC_USER_NAME_MAX} characters")
+        if not operators.PXC_DATABASE_NAME.match(operators.pxc_database_name(self.database)):
+            raise InvalidSpec("database.database", f"{self.database!r} is not a MySQL database name: "
+                              "letters, digits, _ and $ (- becomes _), at most 64, not only digits")
 
 
 @dataclass(frozen=True)

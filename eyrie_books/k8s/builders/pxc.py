@@ -40,10 +40,12 @@ def user_password_secret_name(cluster: str, user: str) -> str:
 
 
 def user_entry(cluster: str, user: str, database: str) -> Obj:
-    """An app's item of ``spec.users``: the operator creates ``database`` if missing and grants
-    the user all privileges on it (not the GRANT option), from any host, with the password of
-    :func:`user_password_secret_name` (key ``password``)."""
-    return {"name": user, "dbs": [database], "hosts": ["%"], "grants": ["ALL PRIVILEGES"],
+    """An app's item of ``spec.users``: the operator creates the database (named by
+    :func:`~..operators.pxc_database_name`) if missing and grants the user all privileges on it
+    (not the GRANT option), from any host, with the password of :func:`user_password_secret_name`
+    (key ``password``)."""
+    return {"name": user, "dbs": [operators.pxc_database_name(database)], "hosts": ["%"],
+            "grants": ["ALL PRIVILEGES"],
             "passwordSecretRef": {"name": user_password_secret_name(cluster, user), "key": "password"}}
 
 

@@ -20,7 +20,7 @@ from .. import database
 from ..builders import Obj, common, objects_for, odoo, pause_patch, pxc, workload
 from ..errors import InvalidSpec
 from ..operations import DryRunKube
-from ..operators import PGO_CLUSTER_NAME_MAX, PGO_POSTGRES_VERSIONS, PXC_CLUSTER_NAME_MAX
+from ..operators import PGO_CLUSTER_NAME_MAX, PGO_POSTGRES_VERSIONS, PXC_CLUSTER_NAME_MAX, PXC_USER_NAME_MAX
 from ..spec import DatabaseLink, DeploymentSpec, RegistryCredentials, Source
 from . import validation
 from .factories import make_spec
@@ -48,8 +48,9 @@ SSH_SOURCE = Source("git@git.example.com:acme/addons.git", "v1.2", ssh_key="----
 WIRED = DatabaseLink("eyrie-acme-db", "db", "web", "web")
 WIRED_LONG = DatabaseLink("n" * 63, "c" * PGO_CLUSTER_NAME_MAX, "u" * 53, "acme_production")
 WIRED_PXC = DatabaseLink("eyrie-acme-db", "db", "web", "web", engine="pxc")
-WIRED_PXC_LONG = DatabaseLink("n" * 63, "c" * PXC_CLUSTER_NAME_MAX, "u" * 53, "acme_production", engine="pxc",
-                              haproxy=False)
+# MySQL's longest user; a slug's dash in the database name, which MySQL gets as "_".
+WIRED_PXC_LONG = DatabaseLink("n" * 63, "c" * PXC_CLUSTER_NAME_MAX, "u" * PXC_USER_NAME_MAX, "acme-production",
+                              engine="pxc", haproxy=False)
 # What PGO writes in a user's Secret (values made up).
 OPERATOR_SECRET_DATA = {key: base64.b64encode(key.encode()).decode()
                         for key in ("host", "port", "user", "password", "dbname", "uri", "jdbc-uri", "verifier")}
@@ -93,7 +94,7 @@ TYPE_VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "long-name": {"name": "acme-shop-production-mysql"},
         "longest-name": {"name": LONGEST},
         "apps-users": {"settings": {"users": [pxc.user_entry("db", "web", "web"),
-                                              pxc.user_entry("db", "u" * 53, "acme_production")]}},
+                                              pxc.user_entry("db", "u" * PXC_USER_NAME_MAX, "acme-production")]}},
     },
     "none": {
         "web": {"port": 8080, "env": {"GREETING": "hello"}},

@@ -50,6 +50,19 @@ _DNS_LABEL_KINDS = {"Namespace"}
 # PGO v5.8.9 runs the majors it has an image for: RELATED_IMAGE_POSTGRES_<major> in its
 # config/manager/manager.yaml (stated here again, not imported: this checks the code under test).
 _PGO_IMAGE_VERSIONS = (15, 16, 17, 18)
+# The PXC operator's spec.users, as reconcileCustomUsers() and upsertUserQuery() of
+# pkg/controller/pxc/users_custom.go (v1.16.0 to v1.19.0, unchanged there; read at commit
+# 52cfd58c567a91c46fb8151f2e1c997f174079ed, v1.19.0) treat them: users.UserNames of
+# pkg/pxc/users/users.go are skipped as reserved; each of dbs is written unquoted into
+# "CREATE DATABASE IF NOT EXISTS %s" and "GRANT %s ON %s.*"; grants are joined with "," after
+# GRANT. MySQL: user names at most 32 characters; the privileges a database-level GRANT takes.
+_PXC_RESERVED_USERS = ("root", "operator", "monitor", "xtrabackup", "replication", "proxyadmin",
+                       "pmmserver", "pmmserverkey", "pmmservertoken")
+_MYSQL_PLAIN_IDENTIFIER = re.compile(r"^(?![0-9]+\Z)[0-9A-Za-z_$]{1,64}\Z")
+_MYSQL_DATABASE_PRIVILEGES = frozenset({
+    "ALL", "ALL PRIVILEGES", "ALTER", "ALTER ROUTINE", "CREATE", "CREATE ROUTINE", "CREATE TEMPORARY TABLES",
+    "CREATE VIEW", "DELETE", "DROP", "EVENT", "EXECUTE", "GRANT OPTION", "INDEX", "INSERT", "LOCK TABLES",
+    "REFERENCES", "SELECT", "SHOW VIEW", "TRIGGER", "UPDATE"})
 
 
 def errors(obj: Obj) -> list[str]:
@@ -332,7 +345,28 @@ def _pxc_errors(obj: Obj) -> list[str]:
         for proxy, enabled in (("haproxy", haproxy), ("proxysql", proxysql)):
             if enabled and not unsafe.get("proxySize") and spec[proxy].get("size", 0) < 2:
                 found.append(f"spec.{proxy}.size: must be at least 2 (unsafeFlags.proxySize not set)")
+    for index, user in enumerate(spec.get("users", [])):
+        found += [f"spec.users.{index}: {problem}" for problem in _pxc_user_errors(user)]
     return found
+
+
+def _pxc_user_errors(user: Mapping[str, Any]) -> Iterator[str]:
+    """Why the PXC operator would skip ``user`` or fail on its SQL (see _PXC_RESERVED_USERS)."""
+    name = user.get("name", "")
+    if not name or name in _PXC_RESERVED_USERS:
+        yield f"name {name!r} is empty or reserved"
+    if len(name) > 32:
+        yield f"name {name!r} is over MySQL's 32 characters"
+    if user.get("withGrantOption") and not user.get("grants"):
+        yield "withGrantOption is set but no grants are provided"
+    if "passwordSecretRef" in user and not (user["passwordSecretRef"] or {}).get("name"):
+        yield "passwordSecretRef name is not set"
+    for database in user.get("dbs", []):
+        if not _MYSQL_PLAIN_IDENTIFIER.match(database):
+            yield f"dbs: {database!r} is not a plain MySQL identifier (the operator does not quote it)"
+    for grant in user.get("grants", []) if user.get("dbs") else []:
+        if grant.upper() not in _MYSQL_DATABASE_PRIVILEGES:
+            yield f"grants: {grant!r} is not a privilege of a database"
 
 
 def _pgo_errors(obj: Obj) -> list[str]:
