@@ -170,7 +170,8 @@ def add_database_user(kube, spec, params, log):
     added = database.add_user(kube, link)
     if added is None:  # the database's own run may not have made it yet
         raise NotReady(cluster, "Missing", params.get("poll", 5))
-    log(f"{cluster}: user {link.user} {'added' if added else 'already listed'} (database {link.database})")
+    outcome = "added" if added else "already listed"
+    log(f"{cluster}: user {link.user} {outcome} (database {link.database_name})")
 
 
 def copy_database_credentials(kube, spec, params, log):

@@ -22,7 +22,6 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from . import operators
 from .builders import common, pgo, pxc
 from .builders.common import Obj
 from .errors import Conflict
@@ -76,8 +75,7 @@ def credentials_secret(spec: DeploymentSpec, user_secret_read: Obj) -> Obj:
     data = user_secret_read.get("data") or {}
     if link.engine == "pxc":
         copied = {key: base64.b64encode(value.encode()).decode()
-                  for key, value in (("port", PXC_PORT), ("user", link.user),
-                                     ("dbname", operators.pxc_database_name(link.database)))}
+                  for key, value in (("port", PXC_PORT), ("user", link.user), ("dbname", link.database_name))}
         if "password" in data:
             copied["password"] = data["password"]
     else:

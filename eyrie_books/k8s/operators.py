@@ -51,8 +51,9 @@ PXC_CR_VERSION_PATTERN = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+\Z")
 # as reserved; MySQL's CREATE USER refuses names over 32 characters; each of ``dbs`` goes into
 # "CREATE DATABASE IF NOT EXISTS %s" and "GRANT %s ON %s.*" unquoted, so only a plain identifier
 # (at most 64 characters, not all digits) works there.
+# "clustercheck" too: a system user until v1.14.0, which a cluster made before may still have.
 PXC_RESERVED_USERS = frozenset({"root", "operator", "monitor", "xtrabackup", "replication", "proxyadmin",
-                                "pmmserver", "pmmserverkey", "pmmservertoken"})
+                                "pmmserver", "pmmserverkey", "pmmservertoken", "clustercheck"})
 PXC_USER_NAME_MAX = 32
 PXC_DATABASE_NAME = re.compile(r"^(?![0-9]+\Z)[0-9A-Za-z_$]{1,64}\Z")
 

@@ -81,9 +81,8 @@ INTEGER_SETTINGS = {
 }
 BOOLEAN_SETTINGS = {"pxc": ("haproxy", "unsafe")}
 # Settings written into objects as text: a number or a list there would be refused by the API server.
-# The fields of an item of the PXC operator's spec.users, and the names it keeps for itself.
+# The fields of an item of the PXC operator's spec.users.
 _PXC_USER_FIELDS = {"name", "dbs", "hosts", "grants", "withGrantOption", "passwordSecretRef"}
-_PXC_SYSTEM_USERS = {"root", "xtrabackup", "monitor", "operator", "replication", "proxyadmin", "clustercheck"}
 TEXT_SETTINGS = {"odoo": ("db_host", "db_user", "db_name")}
 
 
@@ -181,6 +180,12 @@ class DatabaseLink:
             return f"{self.cluster}-{'haproxy' if self.haproxy else 'pxc'}.{self.namespace}.svc"
         return f"{self.cluster}-primary.{self.namespace}.svc"
 
+    @property
+    def database_name(self) -> str:
+        """The database the user owns as its engine names it (a PXC one as its operator can
+        create it, see ``operators.pxc_database_name``)."""
+        return operators.pxc_database_name(self.database) if self.engine == "pxc" else self.database
+
     def validate(self) -> None:
         check_dns_label("database.namespace", self.namespace)
         check_dns_label("database.cluster", self.cluster)
@@ -202,7 +207,7 @@ class DatabaseLink:
         if len(self.user) > operators.PXC_USER_NAME_MAX:
             raise InvalidSpec("database.user", f"{self.user!r} is longer than MySQL's "
                               f"{operators.PXC_USER_NAME_MAX} characters")
-        if not operators.PXC_DATABASE_NAME.match(operators.pxc_database_name(self.database)):
+        if not operators.PXC_DATABASE_NAME.match(self.database_name):
             raise InvalidSpec("database.database", f"{self.database!r} is not a MySQL database name: "
                               "letters, digits, _ and $ (- becomes _), at most 64, not only digits")
 
@@ -358,7 +363,7 @@ class DeploymentSpec:
         users = self.setting("users") or []
         if not isinstance(users, list) or not all(
             isinstance(user, Mapping) and set(user) <= _PXC_USER_FIELDS and isinstance(user.get("name"), str)
-            and user["name"] and user["name"] not in _PXC_SYSTEM_USERS for user in users
+            and user["name"] and user["name"] not in operators.PXC_RESERVED_USERS for user in users
         ):
             raise InvalidSpec("settings.users", "must be a list of PXC user specs ({\"name\": …}, not a system user)")
         cr_version = self.setting("cr_version", operators.PXC_CR_VERSION)

@@ -96,7 +96,8 @@ def test_the_steps_wire_the_app_once_the_operator_made_its_secret(kube, cluster)
         "PostgresCluster eyrie-db/shop-db: user web not listed", "Secret web-database: already gone"]
 
 
-MYSQL = DatabaseLink(namespace="eyrie-db", cluster="shop-mysql", user="web", database="acme", engine="pxc")
+# A slug's dash in the database name: MySQL gets "_" (the operator writes it unquoted).
+MYSQL = DatabaseLink(namespace="eyrie-db", cluster="shop-mysql", user="web", database="acme-shop", engine="pxc")
 MYSQL_OTHER = {"name": "report", "dbs": ["acme"], "grants": ["SELECT"]}
 
 
@@ -110,15 +111,15 @@ def test_the_steps_wire_a_generic_app_to_a_pxc_user_with_a_password_generated_on
     kube.ensure(mysql)
     assert _run("add_database_user", kube, spec) == [
         "Secret shop-mysql-user-web: unchanged",
-        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web added (database acme)"]
-    entry = {"name": "web", "dbs": ["acme"], "hosts": ["%"], "grants": ["ALL PRIVILEGES"],
+        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web added (database acme_shop)"]
+    entry = {"name": "web", "dbs": ["acme_shop"], "hosts": ["%"], "grants": ["ALL PRIVILEGES"],
              "passwordSecretRef": {"name": "shop-mysql-user-web", "key": "password"}}
     assert list(kube.read(mysql)["spec"]["users"]) == [MYSQL_OTHER, entry]
     password = base64.b64decode(generated["password"]).decode()
     assert len(password) >= 24
     assert _run("add_database_user", kube, spec) == [
         "Secret shop-mysql-user-web: unchanged",
-        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web already listed (database acme)"]
+        "PerconaXtraDBCluster eyrie-db/shop-mysql: user web already listed (database acme_shop)"]
     assert kube.read(password_secret)["data"] == generated  # created once, never rewritten
 
     lines = _run("copy_database_credentials", kube, spec)
@@ -126,12 +127,12 @@ def test_the_steps_wire_a_generic_app_to_a_pxc_user_with_a_password_generated_on
     copy = kube.read(database.credentials_secret(spec, {}))
     assert {key: base64.b64decode(value).decode() for key, value in copy["data"].items()} == {
         "host": "shop-mysql-haproxy.eyrie-db.svc", "port": "3306", "user": "web", "password": password,
-        "dbname": "acme",
+        "dbname": "acme_shop",
     }
     env = {item["name"]: item.get("value") or item["valueFrom"]["secretKeyRef"]["key"]
            for item in builders.workload(spec)["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env == {"MYSQL_HOST": "shop-mysql-haproxy.eyrie-db.svc", "MYSQL_PORT": "port", "MYSQL_USER": "user",
-                   "MYSQL_PASSWORD": "password", "MYSQL_DATABASE": "acme"}
+                   "MYSQL_PASSWORD": "password", "MYSQL_DATABASE": "acme_shop"}
 
     assert _run("remove_database_user", kube, spec) == [
         "PerconaXtraDBCluster eyrie-db/shop-mysql: user web removed", "Secret web-database: deleted",

@@ -178,7 +178,7 @@ def linked_database_env(spec: DeploymentSpec) -> list[Obj]:
     return [
         {"name": f"{prefix}HOST", "value": spec.database.host},
         *(secret_key_env(name, copy, key) for name, key in keys.items() if name != f"{prefix}HOST"),
-        {"name": f"{prefix}DATABASE", "value": spec.database.database},
+        {"name": f"{prefix}DATABASE", "value": spec.database.database_name},
     ]
 
 

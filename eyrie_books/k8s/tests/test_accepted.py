@@ -257,6 +257,25 @@ def test_operator_rules_refuse_what_the_pxc_operator_would(settings: dict[str, A
     assert any(expected in problem for problem in validation.operator_rule_errors(obj))
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"name": "root"}, "spec.users.0: name 'root' is empty or reserved"),
+        ({"name": "u" * 33}, "is over MySQL's 32 characters"),
+        ({"dbs": ["acme-shop"]}, "dbs: 'acme-shop' is not a plain MySQL identifier"),
+        ({"grants": ["SUPER"]}, "grants: 'SUPER' is not a privilege of a database"),
+        ({"grants": [], "withGrantOption": True}, "withGrantOption is set but no grants are provided"),
+        ({"passwordSecretRef": {"name": ""}}, "passwordSecretRef name is not set"),
+    ],
+)
+def test_operator_rules_refuse_pxc_users_the_operator_would_skip_or_fail_on(change: dict[str, Any],
+                                                                          expected: str) -> None:
+    obj = _pxc_object(users=[pxc.user_entry("mysql", "web", "acme-shop")])
+    assert validation.operator_rule_errors(obj) == []
+    obj["spec"]["users"][0].update(change)
+    assert any(expected in problem for problem in validation.operator_rule_errors(obj))
+
+
 def test_builtin_check_is_strict() -> None:
     deployment = workload(make_spec("none"))
     deployment["spec"]["template"]["spec"]["containers"][0]["imagePullSecret"] = "x"

@@ -13,6 +13,7 @@ from ..builders import Obj, workload
 from ..errors import Conflict
 from ..operations import Kube
 from ..spec import DatabaseLink
+from . import validation
 from .factories import make_spec
 from .kmock_server import MockCluster
 
@@ -175,3 +176,18 @@ def test_applying_a_pxc_database_again_keeps_the_users_its_apps_added(kube: Kube
     assert database.add_user(kube, MYSQL) is True
     assert kube.ensure(workload(database.with_live_users(kube, spec))) == "unchanged"
     assert _pxc_users(kube) == [database.user_entry(MYSQL)]
+
+
+def test_a_pxc_app_gets_the_database_the_operator_creates() -> None:
+    """The operator writes a user's dbs unquoted into its SQL: a slug's dash becomes "_", in the
+    user's item and in the app's copy of its credentials alike."""
+    link = DatabaseLink(namespace="eyrie-db", cluster="shop-mysql", user="acme-shop", database="acme-shop",
+                        engine="pxc")
+    link.validate()
+    assert database.user_entry(link)["dbs"] == ["acme_shop"]
+    spec = make_spec("none", database=link)
+    copy = database.credentials_secret(spec, {"data": {"password": _b64(PASSWORD)}})
+    assert base64.b64decode(copy["data"]["dbname"]).decode() == "acme_shop"
+    assert base64.b64decode(copy["data"]["user"]).decode() == "acme-shop"  # quoted by the operator
+    cluster = workload(make_spec("pxc", name=link.cluster, settings={"users": [database.user_entry(link)]}))
+    assert validation.operator_rule_errors(cluster) == []

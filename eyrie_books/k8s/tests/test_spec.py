@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from .. import operators
 from ..builders import objects_for, odoo, pause_patch, workload
 from ..errors import InvalidSpec, KubeError, PermanentError
-from ..spec import NAME_SUFFIXES, TYPES, RegistryCredentials, Source, is_dns_label
+from ..spec import NAME_SUFFIXES, TYPES, DatabaseLink, RegistryCredentials, Source, is_dns_label
 from . import validation
 from .factories import make_spec
 
@@ -172,3 +172,26 @@ def test_any_settings_are_refused_by_name_or_build(type_: str, data: st.DataObje
     assert {obj["kind"]: validation.errors(obj) for obj in objects_for(spec)} == {
         obj["kind"]: [] for obj in objects_for(spec)
     }
+
+
+@pytest.mark.parametrize(
+    ("user", "name", "field"),
+    [
+        ("operator", "acme", "database.user"),  # the PXC operator's own: it skips the item
+        ("pmmserver", "acme", "database.user"),
+        ("u" * (operators.PXC_USER_NAME_MAX + 1), "acme", "database.user"),  # MySQL's limit
+        ("web", "acme.shop", "database.database"),  # written unquoted into the operator's SQL
+        ("web", "2024", "database.database"),
+        ("web", "a" * 65, "database.database"),
+    ],
+)
+def test_pxc_users_the_operator_would_not_make_are_refused(user: str, name: str, field: str) -> None:
+    link = DatabaseLink("eyrie-db", "shop-mysql", user, name, engine="pxc")
+    with pytest.raises(InvalidSpec) as caught:
+        link.validate()
+    assert caught.value.field == field
+
+
+def test_pxc_users_the_operator_makes_pass() -> None:
+    DatabaseLink("eyrie-db", "shop-mysql", "u" * operators.PXC_USER_NAME_MAX, "acme-shop_2$", engine="pxc").validate()
+    DatabaseLink("eyrie-db", "shop-db", "operator", "acme.shop").validate()  # PGO's rules differ
