@@ -361,11 +361,9 @@ class DeploymentSpec:
 
     def _validate_pxc(self) -> None:
         users = self.setting("users") or []
-        if not isinstance(users, list) or not all(
-            isinstance(user, Mapping) and set(user) <= _PXC_USER_FIELDS and isinstance(user.get("name"), str)
-            and user["name"] and user["name"] not in operators.PXC_RESERVED_USERS for user in users
-        ):
-            raise InvalidSpec("settings.users", "must be a list of PXC user specs ({\"name\": …}, not a system user)")
+        if not isinstance(users, list) or not all(_is_pxc_user(user) for user in users):
+            raise InvalidSpec("settings.users", "must be a list of PXC user specs ({\"name\": …}, not a system user, "
+                              "at most 32 characters, dbs plain MySQL names)")
         cr_version = self.setting("cr_version", operators.PXC_CR_VERSION)
         if not isinstance(cr_version, str) or not operators.PXC_CR_VERSION_PATTERN.match(cr_version):
             raise InvalidSpec("settings.cr_version", f"{cr_version!r} is not an operator release like '1.19.0'")
@@ -390,6 +388,16 @@ class DeploymentSpec:
                 f"{proxy_size} must be at least {operators.PXC_MIN_SAFE_PROXY_SIZE} "
                 "(the operator's safe size); fewer needs the unsafe (dev only) choice",
             )
+
+
+def _is_pxc_user(user: Any) -> bool:
+    """Whether the PXC operator makes ``user``, an item of its ``spec.users`` (see
+    ``operators.PXC_RESERVED_USERS``)."""
+    if not (isinstance(user, Mapping) and set(user) <= _PXC_USER_FIELDS and isinstance(user.get("name"), str)):
+        return False
+    name = user["name"]
+    return (0 < len(name) <= operators.PXC_USER_NAME_MAX and name not in operators.PXC_RESERVED_USERS
+            and all(isinstance(db, str) and operators.PXC_DATABASE_NAME.match(db) for db in user.get("dbs") or []))
 
 
 def _check_pgo_user(user: Mapping[str, Any]) -> None:
