@@ -189,8 +189,11 @@ def test_every_object_is_accepted(spec: DeploymentSpec) -> None:
 
 
 def test_every_reference_is_to_a_built_object(spec: DeploymentSpec) -> None:
-    # Only the database secrets of an odoo spec are made elsewhere (by PGO, or by hand).
+    # Only the database secrets of an odoo spec are made elsewhere (by PGO, or by hand), and the
+    # password Secrets of a PXC cluster's users (by their apps' runs).
     external = [spec.setting(key) for key in ("db_secret", "db_password_secret") if spec.setting(key)]
+    if spec.type == "pxc":
+        external += [user["passwordSecretRef"]["name"] for user in spec.setting("users") or []]
     assert validation.reference_errors([*built(spec), *wired(spec)], external) == []
 
 

@@ -233,6 +233,9 @@ def _references(obj: Obj) -> Iterator[tuple[str, str, str]]:
         for component in ("pxc", "haproxy", "proxysql"):
             for ref in spec.get(component, {}).get("imagePullSecrets", []):
                 yield "Secret", ref["name"], f"spec.{component}.imagePullSecrets"
+        for user in spec.get("users", []):  # read in the cluster's namespace (getUserSecret())
+            if "passwordSecretRef" in user:
+                yield "Secret", user["passwordSecretRef"]["name"], f"spec.users {user['name']}"
     if obj["kind"] == "PostgresCluster":
         for ref in spec.get("imagePullSecrets", []):
             yield "Secret", ref["name"], "spec.imagePullSecrets"
