@@ -241,7 +241,7 @@ def test_every_type_runs_as_created_on_a_kubernetes_api_server(rpc, mock, groups
         values = _decode(mock.stored(copy)["data"])
         haproxy = f"{mysql_name}-haproxy.{mysql['namespace']}.svc"
         assert {key: value for key, value in values.items() if key != "password"} == {
-            "host": haproxy, "port": "3306", "user": user["slug"], "dbname": user["slug"]}
+            "host": haproxy, "port": "3306", "user": user["slug"], "dbname": operators.pxc_database_name(user["slug"])}
         copies.append(copy)
         workload = mock.stored({"apiVersion": "apps/v1", "kind": "Deployment",
                                 "metadata": {"name": user["slug"], "namespace": user["namespace"]}})
@@ -249,7 +249,7 @@ def test_every_type_runs_as_created_on_a_kubernetes_api_server(rpc, mock, groups
                for item in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
         assert env["MYSQL_HOST"] == haproxy
         assert env["MYSQL_PASSWORD"] == {"name": f"{user['slug']}-database", "key": "password"}
-        assert env["MYSQL_DATABASE"] == user["slug"]
+        assert env["MYSQL_DATABASE"] == operators.pxc_database_name(user["slug"])  # the slug's dashes as _
     # The app's drop took its user and its copy back; the database's drop took the rest.
     assert [copy for copy in copies if mock.stored(copy) is not None] == []
     assert mock.stored(postgres) is None
