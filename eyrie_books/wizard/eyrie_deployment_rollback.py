@@ -59,12 +59,18 @@ class EyrieDeploymentRollback(models.TransientModel):
         return rollback
 
     @api.model
-    def _refusals(self, deployment, versions):
+    def _refusals(self, deployment, versions, blocked=None):
         """{version: why ``deployment`` cannot roll back to it, or False}. One look at the runs for
-        all of ``versions`` (the portal asks it for a page of them)."""
+        all of ``versions`` (the portal asks it for a page of them), none if the caller gives
+        ``blocked``, why the deployment's lifecycle waits (False: it does not)."""
         deployment.ensure_one()
         labels = dict(deployment._fields["state"]._description_selection(self.env))
-        blocked = deployment._available_actions()[deployment].get("blocked")
+        if blocked is None:
+            blocked = deployment._available_actions()[deployment].get("blocked")
+        # The versioned fields (credentials and clusters too) in one read for all, not one per field.
+        versioned = deployment._versioned_fields()
+        deployment.sudo().fetch(versioned)
+        versions.sudo().fetch(versioned)
         current = deployment._version_values(deployment)
         refusals = {}
         for version in versions.sudo():

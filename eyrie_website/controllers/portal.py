@@ -143,7 +143,8 @@ class EyriePortal(CustomerPortal):
         records = self._eyrie_records(project, group, deployment)
         if redirect := self._eyrie_redirect_to_slugs(records, (project, group, deployment), page):
             return redirect
-        return self._eyrie_render_deployment(*records, page=page, message=self._eyrie_messages().get(done))
+        message = done and self._eyrie_messages().get(done)
+        return self._eyrie_render_deployment(*records, page=page, message=message)
 
     @route(f"{DEPLOYMENT}/runs", type="http", auth="user", website=True, methods=["GET"], readonly=True)
     def eyrie_deployment_runs(self, project, group, deployment, **kw):
@@ -294,12 +295,20 @@ class EyriePortal(CustomerPortal):
             "eyrie.deployment.version", [("deployment_id", "=", deployment_sudo.id)], eyrie_url(deployment_sudo), page,
             step=self._eyrie_versions_per_page,
         )
-        can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
-        runs = self._eyrie_runs_values(deployment_sudo, can_operate)  # read first: the actions reuse them
+        role = project_sudo._portal_role(request.env.user)
+        can_operate = role == OPERATOR
+        # Read before the actions, which reuse them: the runs, the database choices (the version's
+        # database among them), and the versioned fields of the page's versions (the current one
+        # among them), which the actions build and the rollback refusals compare, in one read.
+        runs = self._eyrie_runs_values(deployment_sudo, can_operate)
+        choices = can_operate and self._eyrie_type_choices(project_sudo)
+        if can_operate:
+            versions.sudo().fetch(deployment_sudo._versioned_fields())
         return request.render("eyrie_website.portal_eyrie_deployment", {
             **self._eyrie_layout_values("eyrie_deployment", project_sudo, group_sudo, deployment_sudo),
             "versions": versions.sudo(),
             "pager": pager,
+            "portal_role": role,
             "can_operate": can_operate,
             **(self._eyrie_actions(deployment_sudo) if can_operate else {"actions": [], "blocked_reason": False}),
             **runs,
@@ -307,7 +316,7 @@ class EyriePortal(CustomerPortal):
             "error": error,
             "form": form or self._eyrie_form_values(
                 deployment_sudo, (*EDIT_FIELDS, *TYPE_FIELDS[deployment_sudo.type])),
-            "choices": can_operate and self._eyrie_type_choices(project_sudo),
+            "choices": choices,
             "form_error": form_error,
         }, status=status)
 
@@ -464,7 +473,7 @@ class EyriePortal(CustomerPortal):
         env = request.env
         return {
             # A database is a PostgreSQL deployment of the same project (see eyrie.deployment.database_id).
-            "databases": env["eyrie.deployment"].sudo().search(
+            "databases": env["eyrie.deployment"].sudo().search_fetch(
                 [("project_id", "=", project_sudo.id), ("type", "=", "pgo")], order="name"),
             "postgres_versions": [key for key, _label in env["eyrie.deployment"]._fields["postgres_version"].selection],
         }
