@@ -123,7 +123,8 @@ class EyriePortal(CustomerPortal):
         if redirect := self._eyrie_redirect_to_slugs(records, (project,), page):
             return redirect
         groups, pager = self._eyrie_page(
-            request.env["eyrie.deployment.group"], [("project_id", "=", project_sudo.id)], eyrie_url(project_sudo), page,
+            request.env["eyrie.deployment.group"], [("project_id", "=", project_sudo.id)], eyrie_url(project_sudo),
+            page,
         )
         return request.render("eyrie_website.portal_eyrie_project", {
             **self._eyrie_layout_values("eyrie_project", *records),
