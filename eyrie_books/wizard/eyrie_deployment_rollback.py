@@ -67,11 +67,13 @@ class EyrieDeploymentRollback(models.TransientModel):
         labels = dict(deployment._fields["state"]._description_selection(self.env))
         if blocked is None:
             blocked = deployment._available_actions()[deployment].get("blocked")
-        # The versioned fields (credentials and clusters too) in one read for all, not one per field.
+        # The versions' versioned fields (credentials and clusters too) in one read, not one per field.
         versioned = deployment._versioned_fields()
-        deployment.sudo().fetch(versioned)
         versions.sudo().fetch(versioned)
-        current = deployment._version_values(deployment)
+        # The credentials are compared last: a version that differs elsewhere needs no look at the
+        # deployment's.
+        public = [name for name in versioned if not deployment._fields[name].groups]
+        current = deployment._version_values(deployment, public)
         refusals = {}
         for version in versions.sudo():
             if version.deployment_id != deployment:
@@ -85,7 +87,8 @@ class EyrieDeploymentRollback(models.TransientModel):
             elif version == deployment.current_version_id:
                 refusal = self.env._("%(version)s is the current version of %(name)s.",
                                      version=version.display_name, name=deployment.display_name)
-            elif deployment._version_values(version) == current:
+            elif (deployment._version_values(version, public) == current
+                  and deployment._version_values(version) == deployment._version_values(deployment)):
                 refusal = self.env._(
                     "%(version)s runs what the current version %(current)s runs: re-deploy instead.",
                     version=version.display_name, current=deployment.current_version_id.display_name,
