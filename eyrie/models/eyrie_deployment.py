@@ -239,11 +239,12 @@ class EyrieDeployment(models.Model):
         """The fields declared ``versioned=True``: a new version records them when one changes."""
         return [name for name, field in self._fields.items() if getattr(field, "versioned", False)]
 
-    def _version_values(self, record):
-        """The versioned fields of a deployment or a version, comparable with ==. Read in sudo:
-        a versioned credential (a field only the system reads) is compared, never shown."""
+    def _version_values(self, record, names=None):
+        """The versioned fields (or those of ``names``) of a deployment or a version, comparable
+        with ==. Read in sudo: a versioned credential (a field only the system reads) is compared,
+        never shown."""
         values = {}
-        for name in self._versioned_fields():
+        for name in names or self._versioned_fields():
             value = record.sudo()[name]
             if isinstance(value, models.BaseModel):
                 value = tuple(sorted(value.ids))

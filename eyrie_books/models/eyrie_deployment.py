@@ -616,7 +616,8 @@ class EyrieDeployment(models.Model):
                     run=failed[0].display_name, step=failed[0].failed_step_id.name or "?",
                 )
             reasons["blocked"] = blocking
-            users = deployment.sudo().database_user_ids.filtered(
+            # Only a database (PGO, PXC) serves apps (see _check_database): no need to look for others'.
+            users = deployment.type not in SOURCE_TYPES and deployment.sudo().database_user_ids.filtered(
                 lambda app: app.state not in (lifecycle.DRAFT, lifecycle.DROP))
             if users and not reasons["drop"]:
                 reasons["drop"] = self.env._(
@@ -762,9 +763,10 @@ class EyrieDeployment(models.Model):
         self.ensure_one()
         return self.env["eyrie.deployment.rollback"]._rollback(self, version_id, reason).id
 
-    def _rollback_refusals(self, versions):
-        """{version: why this deployment cannot roll back to it, or False}."""
-        return self.env["eyrie.deployment.rollback"]._refusals(self, versions)
+    def _rollback_refusals(self, versions, blocked=None):
+        """{version: why this deployment cannot roll back to it, or False}; ``blocked``: why its
+        lifecycle waits (see ``_available_actions``), if the caller knows it already."""
+        return self.env["eyrie.deployment.rollback"]._refusals(self, versions, blocked)
 
     # ------------------------------------------------------------------
     # Pod logs (see eyrie.pod.log and k8s.logs), for Eyrie users

@@ -59,13 +59,21 @@ class EyrieDeploymentRollback(models.TransientModel):
         return rollback
 
     @api.model
-    def _refusals(self, deployment, versions):
+    def _refusals(self, deployment, versions, blocked=None):
         """{version: why ``deployment`` cannot roll back to it, or False}. One look at the runs for
-        all of ``versions`` (the portal asks it for a page of them)."""
+        all of ``versions`` (the portal asks it for a page of them), none if the caller gives
+        ``blocked``, why the deployment's lifecycle waits (False: it does not)."""
         deployment.ensure_one()
         labels = dict(deployment._fields["state"]._description_selection(self.env))
-        blocked = deployment._available_actions()[deployment].get("blocked")
-        current = deployment._version_values(deployment)
+        if blocked is None:
+            blocked = deployment._available_actions()[deployment].get("blocked")
+        # The versions' versioned fields (credentials and clusters too) in one read, not one per field.
+        versioned = deployment._versioned_fields()
+        versions.sudo().fetch(versioned)
+        # The credentials are compared last: a version that differs elsewhere needs no look at the
+        # deployment's.
+        public = [name for name in versioned if not deployment._fields[name].groups]
+        current = deployment._version_values(deployment, public)
         refusals = {}
         for version in versions.sudo():
             if version.deployment_id != deployment:
@@ -79,7 +87,8 @@ class EyrieDeploymentRollback(models.TransientModel):
             elif version == deployment.current_version_id:
                 refusal = self.env._("%(version)s is the current version of %(name)s.",
                                      version=version.display_name, name=deployment.display_name)
-            elif deployment._version_values(version) == current:
+            elif (deployment._version_values(version, public) == current
+                  and deployment._version_values(version) == deployment._version_values(deployment)):
                 refusal = self.env._(
                     "%(version)s runs what the current version %(current)s runs: re-deploy instead.",
                     version=version.display_name, current=deployment.current_version_id.display_name,

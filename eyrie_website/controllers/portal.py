@@ -50,6 +50,8 @@ ACTIONS = {
     "cancel": "btn-outline-danger",
     "drop": "btn-outline-danger",
 }
+# What the version history of the detail page shows.
+VERSION_FIELDS = ("number", "date", "author_id", "deployment_id", "image", "branch", "commit_ref", "changes")
 # What operators change on the detail page; every one of them is versioned.
 EDIT_FIELDS = ("image", "branch", "commit_ref")
 # The New Deployment form's single-valued fields (it also has the cluster checkboxes).
@@ -121,7 +123,8 @@ class EyriePortal(CustomerPortal):
         if redirect := self._eyrie_redirect_to_slugs(records, (project,), page):
             return redirect
         groups, pager = self._eyrie_page(
-            "eyrie.deployment.group", [("project_id", "=", project_sudo.id)], eyrie_url(project_sudo), page,
+            request.env["eyrie.deployment.group"], [("project_id", "=", project_sudo.id)], eyrie_url(project_sudo),
+            page,
         )
         return request.render("eyrie_website.portal_eyrie_project", {
             **self._eyrie_layout_values("eyrie_project", *records),
@@ -143,7 +146,8 @@ class EyriePortal(CustomerPortal):
         records = self._eyrie_records(project, group, deployment)
         if redirect := self._eyrie_redirect_to_slugs(records, (project, group, deployment), page):
             return redirect
-        return self._eyrie_render_deployment(*records, page=page, message=self._eyrie_messages().get(done))
+        message = done and self._eyrie_messages().get(done)
+        return self._eyrie_render_deployment(*records, page=page, message=message)
 
     @route(f"{DEPLOYMENT}/runs", type="http", auth="user", website=True, methods=["GET"], readonly=True)
     def eyrie_deployment_runs(self, project, group, deployment, **kw):
@@ -258,22 +262,22 @@ class EyriePortal(CustomerPortal):
             "eyrie_crumbs": [*crumbs[:-1], (crumbs[-1][0], None)],
         }
 
-    def _eyrie_page(self, model, domain, url, page, step=None):
-        """One page of ``model`` records the visitor may read (record rules apply), read with their
-        fields, and its pager. A first page that is not full is all there is: no count."""
+    def _eyrie_page(self, Model, domain, url, page, step=None, field_names=None):
+        """One page of ``Model``'s records (as the visitor, record rules apply, unless ``Model`` is
+        sudoed), read with their fields (``field_names``, by default all), and its pager. A first
+        page that is not full is all there is: no count."""
         step = step or self._items_per_page
-        Model = request.env[model]
         offset = max(page - 1, 0) * step
-        records = Model.search_fetch(domain, limit=step, offset=offset)
+        records = Model.search_fetch(domain, field_names, limit=step, offset=offset)
         total = len(records) if not offset and len(records) < step else Model.search_count(domain)
         pager = portal_pager(url=url, total=total, page=page, step=step)
         if pager["offset"] != offset:  # past the last page: the pager shows the last one
-            records = Model.search_fetch(domain, limit=step, offset=pager["offset"])
+            records = Model.search_fetch(domain, field_names, limit=step, offset=pager["offset"])
         return records, pager
 
     def _eyrie_render_group(self, project_sudo, group_sudo, page=1, form=None, form_error=None, status=200):
         deployments, pager = self._eyrie_page(
-            "eyrie.deployment", [("group_id", "=", group_sudo.id)], eyrie_url(group_sudo), page,
+            request.env["eyrie.deployment"], [("group_id", "=", group_sudo.id)], eyrie_url(group_sudo), page,
             step=self._eyrie_cards_per_page,
         )
         can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
@@ -290,16 +294,27 @@ class EyriePortal(CustomerPortal):
 
     def _eyrie_render_deployment(self, project_sudo, group_sudo, deployment_sudo, page=1, message=None,
                                  error=None, form=None, form_error=None, status=200):
+        role = project_sudo._portal_role(request.env.user)
+        can_operate = role == OPERATOR
+        # Read before the actions, which reuse them: the page's versions (the current one among
+        # them) with what the history shows and, for operators, the versioned fields, which the
+        # actions build and the rollback refusals compare (credentials too: read in sudo, never
+        # shown; the user may read the deployment, so its versions); the runs; the database
+        # choices (the version's database among them).
         versions, pager = self._eyrie_page(
-            "eyrie.deployment.version", [("deployment_id", "=", deployment_sudo.id)], eyrie_url(deployment_sudo), page,
-            step=self._eyrie_versions_per_page,
+            request.env["eyrie.deployment.version"].sudo(), [("deployment_id", "=", deployment_sudo.id)],
+            eyrie_url(deployment_sudo), page, step=self._eyrie_versions_per_page,
+            field_names=[*VERSION_FIELDS, *(deployment_sudo._versioned_fields() if can_operate else ())],
         )
-        can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
-        runs = self._eyrie_runs_values(deployment_sudo, can_operate)  # read first: the actions reuse them
+        runs = self._eyrie_runs_values(deployment_sudo, can_operate)
+        choices = can_operate and self._eyrie_type_choices(project_sudo)
+        # The versions' authors, the runs' users and the visitor (the layout reads them) in one read.
+        (versions.author_id | runs["runs"].user_id | request.env.user.sudo()).partner_id.fetch()
         return request.render("eyrie_website.portal_eyrie_deployment", {
             **self._eyrie_layout_values("eyrie_deployment", project_sudo, group_sudo, deployment_sudo),
-            "versions": versions.sudo(),
+            "versions": versions,
             "pager": pager,
+            "portal_role": role,
             "can_operate": can_operate,
             **(self._eyrie_actions(deployment_sudo) if can_operate else {"actions": [], "blocked_reason": False}),
             **runs,
@@ -307,7 +322,7 @@ class EyriePortal(CustomerPortal):
             "error": error,
             "form": form or self._eyrie_form_values(
                 deployment_sudo, (*EDIT_FIELDS, *TYPE_FIELDS[deployment_sudo.type])),
-            "choices": can_operate and self._eyrie_type_choices(project_sudo),
+            "choices": choices,
             "form_error": form_error,
         }, status=status)
 
@@ -464,7 +479,7 @@ class EyriePortal(CustomerPortal):
         env = request.env
         return {
             # A database is a PostgreSQL deployment of the same project (see eyrie.deployment.database_id).
-            "databases": env["eyrie.deployment"].sudo().search(
+            "databases": env["eyrie.deployment"].sudo().search_fetch(
                 [("project_id", "=", project_sudo.id), ("type", "=", "pgo")], order="name"),
             "postgres_versions": [key for key, _label in env["eyrie.deployment"]._fields["postgres_version"].selection],
         }

@@ -84,8 +84,10 @@ class EyriePortalOperate(EyriePortal):
             raise Forbidden()
         return deployment_sudo
 
-    def _eyrie_may_read_logs(self, project_sudo):
-        role = project_sudo._portal_role(request.env.user)
+    def _eyrie_may_read_logs(self, project_sudo, role=None):
+        """Whether the user reads the pods' logs; ``role``: the user's on the project, if known."""
+        if role is None:
+            role = project_sudo._portal_role(request.env.user)
         return role == OPERATOR or (role == VIEWER and project_sudo.portal_viewer_logs)
 
     def _eyrie_render_deployment(self, project_sudo, group_sudo, deployment_sudo, *args, **kwargs):
@@ -93,9 +95,10 @@ class EyriePortalOperate(EyriePortal):
         whether the user reads the pods' logs."""
         response = super()._eyrie_render_deployment(project_sudo, group_sudo, deployment_sudo, *args, **kwargs)
         qcontext = response.qcontext
-        can_operate = project_sudo._portal_role(request.env.user) == OPERATOR
-        qcontext["rollback_refusals"] = can_operate and deployment_sudo._rollback_refusals(qcontext["versions"])
-        qcontext["can_read_logs"] = self._eyrie_may_read_logs(project_sudo)
+        # The lifecycle's block, as the action buttons said it: the runs are read once.
+        qcontext["rollback_refusals"] = qcontext["can_operate"] and deployment_sudo._rollback_refusals(
+            qcontext["versions"], blocked=qcontext["blocked_reason"])
+        qcontext["can_read_logs"] = self._eyrie_may_read_logs(project_sudo, qcontext["portal_role"])
         return response
 
     def _eyrie_messages(self):
