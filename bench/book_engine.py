@@ -19,10 +19,11 @@ rounds. Each kind's SQL queries per step are counted too (a chain's creation inc
 
 Throughput. ``--deployments`` generic deployments on a dry-run cluster are initialized at once,
 then, in each of ``--throughput-rounds`` rounds, deployed at once, on a server with ``--workers``
-workers and the job runner (odoo.conf's channels). The reference, in the same rounds (each round
-starting with the other one): as many no-op queue jobs on the books' channel, performed by the same
-runner. Prints steps per second, the database commits each step takes, and Eyrie's rate as a share
-of the reference's (median of the rounds; target at least 80%); then ``pgbench``'s simple-update
+workers and the job runner (odoo.conf's channels). The references, in the same rounds (each round
+starting with another of the three): as many no-op queue jobs on the books' channel, performed by
+the same runner, alone and in one queue_job chain per deployment, as long as its book. Prints
+steps per second, the database commits each step takes, and Eyrie's rate as a share of the
+references' (median of the rounds; target at least 80%); then ``pgbench``'s simple-update
 transactions per second with as many clients (the machine's commit rate).
 
 Prints figures; asserts nothing.
@@ -263,12 +264,22 @@ def pgbench_tps(clients):
     return float(re.search(r"tps = ([\d.]+)", out).group(1))
 
 
-def reference_jobs(reg, db, count):
+def reference_jobs(reg, db, count, length=1):
     """``count`` no-op queue jobs on the books' channel, for the server's runner: (seconds until
-    all are done, commits). The Odoo reference of the throughput: queue_job's own dispatch."""
+    all are done, commits). The Odoo reference of the throughput: queue_job's own dispatch. With
+    ``length`` > 1, in chains of that length, as queue_job would run a book of as many steps (each
+    job enqueued once the previous one is done; the chains are created before the clock starts)."""
+    from odoo.addons.queue_job.delay import chain  # noqa: PLC0415
+
     commits_before = commits(db)
     with environment(reg) as env:
-        uuids = [env["queue.job"].with_delay(channel="root.eyrie")._test_job().uuid for _ in range(count)]
+        if length == 1:
+            uuids = [env["queue.job"].with_delay(channel="root.eyrie")._test_job().uuid for _ in range(count)]
+        else:
+            links = [env["queue.job"].delayable(channel="root.eyrie")._test_job() for _ in range(count)]
+            for first in range(0, count, length):
+                chain(*links[first:first + length]).delay()
+            uuids = [link._generated_job.uuid for link in links]
         start = time.perf_counter()
     while True:
         with environment(reg, commit=False) as env:
@@ -280,28 +291,44 @@ def reference_jobs(reg, db, count):
 
 def throughput(reg, db, count, workers, rounds):
     """Initialize ``count`` deployments at once, then ``rounds`` rounds each deploying them all at
-    once and performing as many no-op jobs (the reference), in turn first; prints each round's
-    rates and the median of Eyrie's rate as a share of the reference's."""
+    once and performing as many no-op jobs, alone and in one chain per deployment (the references),
+    the three in turn first; prints each round's rates and the medians of Eyrie's rate as a share
+    of the references'."""
     ids = make_deployments(reg, count)
     print(f"\nThroughput: {count} deployments at once, server with {workers} workers and the job runner")
-    shares, per_step = [], []
+    shares, chain_shares, per_step = [], [], []
     with server(db, f"--workers={workers}", "--max-cron-threads=0") as base:
         seconds, steps, done_commits = run_all(base, db, "action_initialize", ids)
         print(f"initialize {steps} steps in {seconds:6.1f} s: {steps / seconds:6.1f} steps/s, "
               f"{done_commits / steps:4.1f} commits per step")
+        with environment(reg, commit=False) as env:
+            book = env["eyrie.deployment"].browse(ids[0]).group_id.deployment_deploy_book_id
+            length = len(book.step_ids)
+        kinds = {
+            "deploy": lambda: run_all(base, db, "action_deploy", ids),
+            "jobs": lambda: reference_jobs(reg, db, count * length),
+            "chains": lambda: reference_jobs(reg, db, count * length, length=length),
+        }
+        names = list(kinds)
         for number in range(1, rounds + 1):
-            # Odd rounds deploy first, even ones start with as many no-op jobs as the last deploy's steps.
-            reference = None if number % 2 else reference_jobs(reg, db, steps)
-            seconds, steps, done_commits = run_all(base, db, "action_deploy", ids)
-            ref_seconds, ref_commits = reference or reference_jobs(reg, db, steps)
-            shares.append(ref_seconds / seconds)
+            # Each round starts with another kind.
+            measured = {name: kinds[name]() for name in names[number % 3:] + names[:number % 3]}
+            seconds, steps, done_commits = measured["deploy"]
+            (jobs_seconds, jobs_commits), (chains_seconds, _chains_commits) = measured["jobs"], measured["chains"]
+            jobs = count * length
+            rate, jobs_rate, chains_rate = steps / seconds, jobs / jobs_seconds, jobs / chains_seconds
+            shares.append(rate / jobs_rate)
+            chain_shares.append(rate / chains_rate)
             per_step.append(done_commits / steps)
-            print(f"round {number}: deploy {steps} steps in {seconds:6.1f} s: {steps / seconds:6.1f} steps/s, "
-                  f"{done_commits / steps:4.1f} commits per step; queue_job no-op jobs (reference): "
-                  f"{steps / ref_seconds:6.1f} jobs/s, {ref_commits / steps:4.1f} commits per job; "
-                  f"Eyrie at {shares[-1]:.0%}", flush=True)
+            print(f"round {number}: deploy {steps} steps in {seconds:6.1f} s: {rate:6.1f} steps/s, "
+                  f"{done_commits / steps:4.1f} commits per step; queue_job no-op jobs: "
+                  f"{jobs_rate:6.1f} jobs/s, {jobs_commits / jobs:4.1f} commits per job; "
+                  f"chains of {length}: {chains_rate:6.1f} jobs/s; "
+                  f"Eyrie at {shares[-1]:.0%} of the jobs, {chain_shares[-1]:.0%} of the chains", flush=True)
     print(f"deploy steps/s as a share of queue_job no-op jobs/s, same runner and channel: median "
           f"{statistics.median(shares):.0%} (rounds {min(shares):.0%}–{max(shares):.0%}); target ≥ 80%")
+    print(f"deploy steps/s as a share of queue_job chains' jobs/s (one chain per deployment): median "
+          f"{statistics.median(chain_shares):.0%} (rounds {min(chain_shares):.0%}–{max(chain_shares):.0%})")
     tps = pgbench_tps(workers)
     commits_per_step = statistics.median(per_step)
     print(f"pgbench simple-update, {workers} clients (physical reference): {tps:.0f} transactions/s; at "
