@@ -116,11 +116,28 @@ def noop_jobs(reg, count):
 
 
 def eyrie_steps(reg, steps):
+    """Each step's seconds: its queue job's, shared out over the steps that job ran (its batch)."""
     run_id = start_noop_book(reg, steps)
     seconds = []
     while uuid := next_step_job(reg, run_id):
-        seconds.append(perform(reg, uuid))
+        job_seconds = perform(reg, uuid)
+        with environment(reg, commit=False) as env:
+            ran = env["eyrie.job.step"].search_count([("job_id", "=", run_id), ("queue_job_id.uuid", "=", uuid)])
+        seconds += [job_seconds / ran] * ran
     return seconds
+
+
+def batches_off(reg, measure):
+    """``measure()`` with every step in a queue job of its own."""
+    from odoo.addons.eyrie_books.models.eyrie_job_step import BATCH_PARAMETER  # noqa: PLC0415
+
+    with environment(reg) as env:
+        env["ir.config_parameter"].set_param(BATCH_PARAMETER, "0")
+    try:
+        return measure()
+    finally:
+        with environment(reg) as env:
+            env["ir.config_parameter"].set_param(BATCH_PARAMETER, False)
 
 
 def steps_notifying(reg, steps, notify):
@@ -151,6 +168,7 @@ def overhead(reg, steps, rounds):
         "queue_job no-op job": lambda: [perform(reg, uuid) for uuid in noop_jobs(reg, steps)],
         "queue_job chain of no-op jobs (reference)": lambda: chained_steps(reg, steps),
         "Eyrie no-op book step": lambda: eyrie_steps(reg, steps),
+        "  the same, one queue job per step": lambda: batches_off(reg, lambda: eyrie_steps(reg, steps)),
         "  the same, notified by the bus's _sendone": lambda: steps_notifying(reg, steps, bus_sendone),
         "  the same without live notifications": lambda: steps_notifying(reg, steps, lambda run: None),
     }
@@ -229,9 +247,10 @@ def commits(db):
     return int(out)
 
 
-def run_all(base, db, method, ids):
+def run_all(base, db, method, ids, batch=None):
     """Press ``method`` on every deployment in one call; wait for their runs. Returns (seconds,
-    steps performed, commits)."""
+    steps performed, commits). With ``batch``, the runs' steps batch that many seconds instead of
+    the default (0: one queue job per step)."""
     common = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/common")
     uid = common.authenticate(db, *ADMIN, {})
     models = xmlrpc.client.ServerProxy(f"{base}/xmlrpc/2/object", allow_none=True)
@@ -239,6 +258,9 @@ def run_all(base, db, method, ids):
     def call(model, name, *args, **kwargs):
         return models.execute_kw(db, uid, ADMIN[1], model, name, list(args), kwargs)
 
+    from odoo.addons.eyrie_books.models.eyrie_job_step import BATCH_PARAMETER  # noqa: PLC0415
+
+    call("ir.config_parameter", "set_param", BATCH_PARAMETER, batch or False)
     last_run = max(call("eyrie.job", "search", [], limit=1, order="id desc") or [0])
     runs = [("deployment_id", "in", ids), ("id", ">", last_run)]
     commits_before = commits(db)
@@ -296,7 +318,7 @@ def throughput(reg, db, count, workers, rounds):
     of the references'."""
     ids = make_deployments(reg, count)
     print(f"\nThroughput: {count} deployments at once, server with {workers} workers and the job runner")
-    shares, chain_shares, per_step = [], [], []
+    shares, chain_shares, unbatched_shares, per_step = [], [], [], []
     with server(db, f"--workers={workers}", "--max-cron-threads=0") as base:
         seconds, steps, done_commits = run_all(base, db, "action_initialize", ids)
         print(f"initialize {steps} steps in {seconds:6.1f} s: {steps / seconds:6.1f} steps/s, "
@@ -306,29 +328,37 @@ def throughput(reg, db, count, workers, rounds):
             length = len(book.step_ids)
         kinds = {
             "deploy": lambda: run_all(base, db, "action_deploy", ids),
+            "unbatched": lambda: run_all(base, db, "action_deploy", ids, batch="0"),
             "jobs": lambda: reference_jobs(reg, db, count * length),
             "chains": lambda: reference_jobs(reg, db, count * length, length=length),
         }
         names = list(kinds)
         for number in range(1, rounds + 1):
             # Each round starts with another kind.
-            measured = {name: kinds[name]() for name in names[number % 3:] + names[:number % 3]}
+            first = number % len(names)
+            measured = {name: kinds[name]() for name in names[first:] + names[:first]}
             seconds, steps, done_commits = measured["deploy"]
+            unbatched_seconds, unbatched_steps, _commits = measured["unbatched"]
             (jobs_seconds, jobs_commits), (chains_seconds, _chains_commits) = measured["jobs"], measured["chains"]
             jobs = count * length
             rate, jobs_rate, chains_rate = steps / seconds, jobs / jobs_seconds, jobs / chains_seconds
+            unbatched_rate = unbatched_steps / unbatched_seconds
             shares.append(rate / jobs_rate)
             chain_shares.append(rate / chains_rate)
+            unbatched_shares.append(unbatched_rate / jobs_rate)
             per_step.append(done_commits / steps)
             print(f"round {number}: deploy {steps} steps in {seconds:6.1f} s: {rate:6.1f} steps/s, "
-                  f"{done_commits / steps:4.1f} commits per step; queue_job no-op jobs: "
-                  f"{jobs_rate:6.1f} jobs/s, {jobs_commits / jobs:4.1f} commits per job; "
-                  f"chains of {length}: {chains_rate:6.1f} jobs/s; "
-                  f"Eyrie at {shares[-1]:.0%} of the jobs, {chain_shares[-1]:.0%} of the chains", flush=True)
+                  f"{done_commits / steps:4.1f} commits per step; one queue job per step: {unbatched_rate:6.1f} "
+                  f"steps/s; queue_job no-op jobs: {jobs_rate:6.1f} jobs/s, {jobs_commits / jobs:4.1f} commits per "
+                  f"job; chains of {length}: {chains_rate:6.1f} jobs/s; Eyrie at {shares[-1]:.0%} of the jobs, "
+                  f"{chain_shares[-1]:.0%} of the chains ({unbatched_shares[-1]:.0%} of the jobs one job per step)",
+                  flush=True)
     print(f"deploy steps/s as a share of queue_job no-op jobs/s, same runner and channel: median "
           f"{statistics.median(shares):.0%} (rounds {min(shares):.0%}–{max(shares):.0%}); target ≥ 80%")
     print(f"deploy steps/s as a share of queue_job chains' jobs/s (one chain per deployment): median "
           f"{statistics.median(chain_shares):.0%} (rounds {min(chain_shares):.0%}–{max(chain_shares):.0%})")
+    print(f"the same with one queue job per step (batches off), as a share of no-op jobs/s: median "
+          f"{statistics.median(unbatched_shares):.0%} (rounds {min(unbatched_shares):.0%}–{max(unbatched_shares):.0%})")
     tps = pgbench_tps(workers)
     commits_per_step = statistics.median(per_step)
     print(f"pgbench simple-update, {workers} clients (physical reference): {tps:.0f} transactions/s; at "

@@ -80,20 +80,24 @@ class EyrieJob(models.Model):
             ]
             job._advance()
 
-    def _advance(self):
-        """Enqueue the next pending step, or finish the run when none is left."""
+    def _advance(self, after=None):
+        """Enqueue the next pending step, or finish the run when none is left. After the step
+        ``after``, while its queue job's batch lasts, returns the next step instead: that job runs
+        it."""
         self.ensure_one()
         # Read with what enqueuing it needs: one query, not a search and then a read.
         following = self.env["eyrie.job.step"].search_fetch(
             [("job_id", "=", self.id), ("state", "=", runs.PENDING)], ["kind", "name", "max_retries", "job_id"],
             order="sequence, id", limit=1,
         )
-        if following:
+        batched = following if following and after and after._in_batch() else following.browse()
+        if following and not batched:
             following._enqueue()
-        else:
+        elif not following:
             self.write({"state": runs.DONE, "date_end": fields.Datetime.now()})
             self.deployment_id._deploy_pending_push()
         self._notify()
+        return batched
 
     def _changed_modules(self):
         """The Odoo modules this run's commit changed since the commit that ran on its cluster

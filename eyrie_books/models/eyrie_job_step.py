@@ -1,4 +1,5 @@
 import logging
+import time
 from datetime import timedelta
 
 from odoo import fields, models
@@ -25,6 +26,9 @@ _LOOKS = {}
 # The queue job states a step follows; "enqueued" and "done" change nothing for it (a step is
 # done by its own job, in the job's transaction).
 FOLLOWED_STATES = (QJ_PENDING, QJ_STARTED, QJ_FAILED, QJ_CANCELLED)
+# How long a queue job goes on with the next steps of its run (see the class docstring), in seconds;
+# 0 gives every step a queue job of its own.
+BATCH_PARAMETER, BATCH_SECONDS = "eyrie_books.step_batch_seconds", 0.5
 
 
 class EyrieJobStep(models.Model):
@@ -48,6 +52,15 @@ class EyrieJobStep(models.Model):
       line updated at each look). The deadline
       (the step's timeout after its first look) bounds the whole wait; past it the step fails.
       A cancelled run's step is found cancelled at its next look (its queue job is cancelled).
+    * A step that ends early in its queue job does not wait for a job of its own: the same job runs
+      the next step, and so on while the job has run under ``BATCH_SECONDS`` (the system parameter
+      ``eyrie_books.step_batch_seconds``; 0 turns batches off). A queue job's round trip through the
+      runner costs more than a quick step: a book of quick steps runs in one. The batch runs in a
+      cursor of its own and commits as each step begins, so every step shows live and has its
+      attempt counted before it sends anything, as in a job of its own. A step that cannot end
+      there (not ready yet, an error to retry, any other error) is rolled back to where it began
+      and gets a queue job of its own, which looks, retries or fails as above. A job found dead
+      after its batch went on runs again from the step it had reached.
     * If the server dies mid-step, queue_job's runner finds the job dead and requeues it; the step
       runs again (every step is idempotent). When queue_job gives up (too many retries, or found
       dead too often), ``_sync_from_queue_job`` marks the step failed; the run can be resumed.
@@ -95,24 +108,77 @@ class EyrieJobStep(models.Model):
             "state": runs.QUEUED, "waiting": False, "wait_since": False, "wait_deadline": False, "wait_phase": False,
         })
         kind = KINDS.get(self.kind)  # an unknown kind fails when it runs, saying so
+        # Looks of waiting steps yield to the steps of other runs that have work to do.
+        self._delay(WAIT_PRIORITY if kind and kind.waits else DEFAULT_PRIORITY)
+
+    def _delay(self, priority, eta=None):
         # Its queue job links itself to the step as it is created (see queue_job.py).
         self.with_delay(
-            channel="root.eyrie",
-            # Looks of waiting steps yield to the steps of other runs that have work to do.
-            priority=WAIT_PRIORITY if kind and kind.waits else DEFAULT_PRIORITY,
-            max_retries=self.max_retries + 1,
+            channel="root.eyrie", priority=priority, eta=eta, max_retries=self.max_retries + 1,
             description=f"{self.job_id.display_name}: {self.name}",
         )._execute()
 
     def _execute(self):
-        """The queue job: run this step on the run's cluster (as the user who started the run)."""
+        """The queue job: run this step on the run's cluster (as the user who started the run), then
+        the next ones while the batch lasts, in a cursor of its own that commits as each begins
+        (the job's cursor may not commit: it holds queue_job's lock on the job until the job ends)."""
         self.ensure_one()
-        return self.sudo()._run()
+        batch = self._batch_seconds()
+        if not batch:
+            return self.sudo()._run_batch(batch)
+        with self.env.registry.cursor() as cr:
+            return self.with_env(self.env(cr=cr)).sudo()._run_batch(batch)
+
+    def _batch_seconds(self):
+        """How long this queue job may go on with the next steps: not at all when queue_job performs
+        the step directly, without storing a job (``queue_job__no_delay``, demo data), in the
+        caller's transaction."""
+        uuid = self.env.context.get("job_uuid")
+        if not uuid or self.queue_job_id.uuid != uuid:
+            return 0
+        return float(self.env["ir.config_parameter"].sudo().get_param(BATCH_PARAMETER, BATCH_SECONDS))
+
+    def _run_batch(self, batch):
+        step = self.with_context(eyrie_batch_until=time.monotonic() + batch)
+        if step.state in runs.FINAL:
+            # Found dead after a batch had gone on: the job goes on with the step it had reached.
+            step = step.search([("job_id", "=", step.job_id.id), ("queue_job_id", "=", step.queue_job_id.id),
+                                ("state", "=", runs.RUNNING)], limit=1) or step
+        result, following = step._run()
+        while following:
+            following = following._run_in_batch(step.queue_job_id)
+        return result
+
+    def _in_batch(self):
+        """Whether the queue job running this step has time left for the next one."""
+        return time.monotonic() < self.env.context.get("eyrie_batch_until", 0)
+
+    def _run_in_batch(self, qjob):
+        """Run this step in the queue job ``qjob`` that ran the step before; what cannot end here
+        gets a queue job of its own. Returns the step to run next in the batch, if any."""
+        self.write({**self._attempt_values(), "queue_job_id": qjob.id})
+        # The step before is done and this one running, live and counted, before it sends anything.
+        self.env.cr.commit()  # pylint: disable=invalid-commit  # the batch's own cursor (see _execute)
+        try:
+            with self.env.cr.savepoint():
+                return self._run()[1]
+        except Exception as error:  # every end but done or failed goes on in a job of its own
+            if look := _LOOKS.pop((self.env.cr.dbname, self.id), None):
+                # Not ready yet: it waits, as after a look in its own job, until its next look there.
+                self.write(look)
+                self._delay(LATER_LOOK_PRIORITY, eta=timedelta(seconds=error.seconds))
+            else:
+                self._enqueue()
+                now = fields.Datetime.now()
+                self.log = self._log_with([f"{now:%H:%M:%S} {error}; goes on in a queue job of its own"])
+            return self.browse()
 
     def _run(self):
+        """Run the step once: returns queue_job's result, and the step that the same queue job runs
+        next (see ``_finish``)."""
         job = self.job_id
         if job.state not in runs.ACTIVE or self.state in runs.FINAL:
-            return f"Skipped: the run is {job.state} and the step {self.state}."
+            return f"Skipped: the run is {job.state} and the step {self.state}.", self.browse()
         lines = []
 
         def log(message):
@@ -138,16 +204,13 @@ class EyrieJobStep(models.Model):
             raise RetryableJobError("\n".join(lines), seconds=error.retry_after or None) from error
         except (PermanentError, ValueError) as error:
             log(str(error))
-            self._finish(runs.FAILED, lines, error=str(error))
-            return f"Step failed: {error}"
+            return f"Step failed: {error}", self._finish(runs.FAILED, lines, error=str(error))
         except KubeError as error:  # neither retryable nor permanent: treat as permanent
             log(str(error))
-            self._finish(runs.FAILED, lines, error=str(error))
-            return f"Step failed: {error}"
+            return f"Step failed: {error}", self._finish(runs.FAILED, lines, error=str(error))
         if self.wait_since:
             lines.append(f"{fields.Datetime.now():%H:%M:%S} ready after {self._waited()} s")
-        self._finish(runs.DONE, lines)
-        return "Done"
+        return "Done", self._finish(runs.DONE, lines)
 
     def _wait(self, not_ready, timeout, lines):
         """Not ready yet: give the worker back until the next look, or fail the step once its
@@ -158,8 +221,7 @@ class EyrieJobStep(models.Model):
         if now + timedelta(seconds=not_ready.poll) > deadline:
             error = f"{not_ready.what} not ready after {int((now - since).total_seconds())} s (phase {not_ready.phase})"
             lines.append(f"{now:%H:%M:%S} {error}")
-            self._finish(runs.FAILED, lines, error=error)
-            return f"Step failed: {error}"
+            return f"Step failed: {error}", self._finish(runs.FAILED, lines, error=error)
         line = (f"{now:%H:%M:%S} waiting for {not_ready.what}: {not_ready.phase}, "
                 f"{int((now - since).total_seconds())} s so far, until {deadline:%H:%M:%S}")
         log = self.log or ""
@@ -175,6 +237,7 @@ class EyrieJobStep(models.Model):
         return int((fields.Datetime.now() - self.wait_since).total_seconds())
 
     def _finish(self, state, lines, error=False):
+        """End the step; returns the next step when its queue job runs that one too."""
         self.write({
             "state": state,
             "date_end": fields.Datetime.now(),
@@ -183,9 +246,21 @@ class EyrieJobStep(models.Model):
             "waiting": False,
         })
         if state == runs.DONE:
-            self.job_id._advance()
-        else:
-            self.job_id._fail()
+            return self.job_id._advance(after=self)
+        self.job_id._fail()
+        return self.browse()
+
+    def _attempt_values(self):
+        """A new attempt of the step begins."""
+        now = fields.Datetime.now()
+        restarted = self.state == runs.RUNNING
+        return {
+            "state": runs.RUNNING,
+            "attempt": self.attempt + 1,
+            "date_start": self.date_start or now,
+            "log": self._log_with([f"{now:%H:%M:%S} attempt {self.attempt + 1}"
+                                   + (" (after an interruption)" if restarted else "")]),
+        }
 
     def _log_with(self, lines):
         return "\n".join(filter(None, [self.log, *lines]))
@@ -214,14 +289,7 @@ class EyrieJobStep(models.Model):
                 step.waiting = False  # the next look of a waiting step begins: not a new attempt
                 continue
             if qjob.state == QJ_STARTED:
-                restarted = step.state == runs.RUNNING
-                step.write({
-                    "state": runs.RUNNING,
-                    "attempt": step.attempt + 1,
-                    "date_start": step.date_start or fields.Datetime.now(),
-                    "log": step._log_with([f"{fields.Datetime.now():%H:%M:%S} attempt {step.attempt + 1}"
-                                           + (" (after an interruption)" if restarted else "")]),
-                })
+                step.write(step._attempt_values())
                 if step.job_id.state == runs.QUEUED:
                     step.job_id.write({
                         "state": runs.RUNNING, "date_start": step.job_id.date_start or fields.Datetime.now(),

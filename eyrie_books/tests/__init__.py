@@ -14,3 +14,4 @@ from . import test_preview
 from . import test_health
 from . import test_rollback
 from . import test_pod_logs
+from . import test_batches

@@ -10,6 +10,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.addons.eyrie.tests.common import EyrieCase
 from odoo.addons.eyrie_books.k8s import builders, database
 from odoo.addons.eyrie_books.k8s.tests.kmock_server import TOKEN, RunningCluster
+from odoo.addons.eyrie_books.models.eyrie_job_step import BATCH_PARAMETER
 from odoo.addons.queue_job.controllers.main import RunJobController
 from odoo.addons.queue_job.job import Job
 
@@ -33,11 +34,14 @@ def wired_database(spec):
 
 class BooksCase(EyrieCase):
     """Deployments of each type on the dry-run cluster, and a queue runner that performs their
-    queued steps the way queue_job's runner and controller do, in the test transaction."""
+    queued steps the way queue_job's runner and controller do, in the test transaction. Each step
+    gets a queue job of its own, so that tests can act between two steps (test_batches runs
+    several steps in one job)."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls.env["ir.config_parameter"].set_param(BATCH_PARAMETER, "0")
         cls.env["eyrie.deployment.group"]._set_missing_books()
         # Runs queued by the demo data are not these tests' business.
         cls.env["eyrie.job"].search([("state", "in", ("queued", "running"))]).action_cancel()
@@ -117,10 +121,12 @@ class BooksCase(EyrieCase):
             job.set_enqueued()
             job.set_started()
             job.store()
-            # queue_job records retries and failures from a cursor of its own: let it reuse ours
-            # (the test reads a failure from there).
+            # queue_job runs a step's job, and records retries and failures, from a cursor of its
+            # own: let it reuse ours, and read what it wrote afresh.
+            self.env.flush_all()
             with self.enter_registry_test_mode(), contextlib.suppress(Exception):
                 RunJobController._runjob(self.env, job)
+            self.env.invalidate_all()
             performed |= step
         raise AssertionError("the queue did not drain")
 
@@ -144,6 +150,11 @@ class LiveRunner:
 
     TIMEOUT = 60  # seconds the runner waits for the page, then fails saying what it saw
     browser = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].set_param(BATCH_PARAMETER, "0")  # a job per step, for the tour to see
 
     @contextlib.contextmanager
     def allow_requests(self, browser=None, all_requests=False):
