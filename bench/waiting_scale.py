@@ -1,6 +1,6 @@
 """Waiting at scale: no-op books running while many deployments wait for their rollouts.
 
-    python3 bench/waiting_scale.py [--waiting 100] [--books 20] [--steps 10] [--rounds 3] [--db NAME]
+    python3 bench/waiting_scale.py [--waiting 100] [--books 20] [--steps 10] [--rounds 3] [--burst] [--db NAME]
 
 A server with 2 workers and the job runner on odoo.conf's channels (``root.eyrie:2``). The
 ``--waiting`` generic deployments live on a kmock API server whose rollouts do not complete: each
@@ -8,12 +8,13 @@ Deploy run waits in its "wait until ready" step, looking every 5 s (the default 
 runs ``--books`` books of ``--steps`` no-op steps (deployments on a dry-run cluster) twice: alone,
 the reference, then while the other deployments wait. For the reference, the waiting steps' next
 looks are postponed by a day (their queue jobs' ``eta``: the runner has nothing of theirs to run,
-as if they were not there), then made due again, so the deployments are deployed and made to wait
-once for all the rounds. At the end their rollouts complete (kmock reports them ready) and the
-script checks that every waiting run then ends done. Prints the seconds per no-op step (from
-pressing to the last run done, over the steps) and the ratio with / without the waiting ones,
-median of the rounds. Steps holding workers while they wait would stall the no-op books
-altogether.
+as if they were not there), then brought back spread over the next poll interval, as the looks of
+deployments waiting for a while come (``--burst``: all due at once, just as the books start), so
+the deployments are deployed and made to wait once for all the rounds. At the end their rollouts
+complete (kmock reports them ready) and the script checks that every waiting run then ends done.
+Prints the seconds per no-op step (from pressing to the last run done, over the steps) and the
+ratio with / without the waiting ones, median of the rounds. Steps holding workers while they wait
+would stall the no-op books altogether.
 """
 
 import argparse
@@ -27,6 +28,7 @@ from common import ensure_database, environment, machine, registry, server
 DB = "eyrie_bench_waits"
 PROGRESSING = {"replicas": 1, "readyReplicas": 0, "updatedReplicas": 0}
 READY = {"replicas": 1, "readyReplicas": 1, "updatedReplicas": 1}
+POLL = 5  # seconds between two looks of a waiting step (the default)
 
 
 def setup(reg, mock_url, waiting, steps):
@@ -98,9 +100,11 @@ def noop_books(reg, noop, books, steps):
     return (time.perf_counter() - start) / (books * steps)
 
 
-def hold_looks(reg, waiting, hold):
-    """Postpone (``hold``) the next look of every waiting step by a day, or make it due now; returns
-    once every next look is where it was put (and, held, none is running)."""
+def hold_looks(reg, waiting, hold, burst=False):
+    """Postpone (``hold``) the next look of every waiting step by a day, or bring it back: spread
+    over the next poll interval, as the looks of deployments waiting for a while come (or, with
+    ``burst``, all due now); returns once every next look is where it was put (and, held, none is
+    running)."""
     from odoo import fields  # noqa: PLC0415
 
     def settled(env):
@@ -108,11 +112,13 @@ def hold_looks(reg, waiting, hold):
                                               ("state", "in", ("queued", "running"))]).queue_job_id
         later = fields.Datetime.now() + timedelta(hours=1)
         moved = qjobs.filtered(lambda qjob: qjob.state == "pending" and (qjob.eta or later) < later if hold
-                               else qjob.state == "pending" and qjob.eta and qjob.eta > fields.Datetime.now())
+                               else qjob.state == "pending" and qjob.eta and qjob.eta > later)
         if moved:
-            eta = fields.Datetime.now() + timedelta(days=1) if hold else fields.Datetime.now()
-            env.cr.execute("UPDATE queue_job SET eta = %s WHERE id IN %s AND state = 'pending'",
-                           [eta, tuple(moved.ids)])
+            now = fields.Datetime.now()
+            for index, qjob in enumerate(moved):
+                spread = timedelta(seconds=0 if burst else POLL * index / len(moved))
+                eta = now + (timedelta(days=1) if hold else spread)
+                env.cr.execute("UPDATE queue_job SET eta = %s WHERE id = %s AND state = 'pending'", [eta, qjob.id])
             env.cr.commit()  # the runner hears of it (queue_job's trigger notifies it)
             return False
         return not (hold and qjobs.filtered(lambda qjob: qjob.state in ("enqueued", "started")))
@@ -134,6 +140,8 @@ def main():
     parser.add_argument("--books", type=int, default=20)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--burst", action="store_true",
+                        help="bring every waiting step's look back due at once, as the books start")
     parser.add_argument("--db", default=DB)
     args = parser.parse_args()
     # A fresh copy each run: a run stopped halfway would leave deployments waiting (and looking).
@@ -161,7 +169,7 @@ def main():
         for number in range(1, args.rounds + 1):
             hold_looks(reg, waiting, hold=True)
             alone.append(noop_books(reg, noop, args.books, args.steps))
-            hold_looks(reg, waiting, hold=False)
+            hold_looks(reg, waiting, hold=False, burst=args.burst)
             beside.append(noop_books(reg, noop, args.books, args.steps))
             print(f"round {number}: {alone[-1] * 1000:7.1f} ms per no-op step alone, {beside[-1] * 1000:7.1f} ms "
                   f"beside {args.waiting} waiting deployments ({beside[-1] / alone[-1]:.2f}x)", flush=True)
