@@ -127,17 +127,21 @@ def eyrie_steps(reg, steps):
     return seconds
 
 
-def batches_off(reg, measure):
-    """``measure()`` with every step in a queue job of its own."""
+def set_batch(reg, seconds):
+    """How long a step's queue job goes on with the next steps (False: the default)."""
     from odoo.addons.eyrie_books.models.eyrie_job_step import BATCH_PARAMETER  # noqa: PLC0415
 
     with environment(reg) as env:
-        env["ir.config_parameter"].set_param(BATCH_PARAMETER, "0")
+        env["ir.config_parameter"].set_param(BATCH_PARAMETER, seconds)
+
+
+def batches_off(reg, measure):
+    """``measure()`` with every step in a queue job of its own."""
+    set_batch(reg, "0")
     try:
         return measure()
     finally:
-        with environment(reg) as env:
-            env["ir.config_parameter"].set_param(BATCH_PARAMETER, False)
+        set_batch(reg, False)
 
 
 def steps_notifying(reg, steps, notify):
@@ -172,6 +176,7 @@ def overhead(reg, steps, rounds):
         "  the same, notified by the bus's _sendone": lambda: steps_notifying(reg, steps, bus_sendone),
         "  the same without live notifications": lambda: steps_notifying(reg, steps, lambda run: None),
     }
+    set_batch(reg, False)  # the default, whatever a run before left
     per_round = {name: [] for name in kinds}
     queries = dict.fromkeys(kinds, 0)
     print(f"\nOverhead per step: {rounds} rounds of {steps} steps of each kind")

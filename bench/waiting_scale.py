@@ -23,6 +23,7 @@ import statistics
 import time
 from datetime import timedelta
 
+import psycopg2
 from common import ensure_database, environment, machine, registry, server
 
 DB = "eyrie_bench_waits"
@@ -115,11 +116,14 @@ def hold_looks(reg, waiting, hold, burst=False):
                                else qjob.state == "pending" and qjob.eta and qjob.eta > later)
         if moved:
             now = fields.Datetime.now()
-            for index, qjob in enumerate(moved):
-                spread = timedelta(seconds=0 if burst else POLL * index / len(moved))
-                eta = now + (timedelta(days=1) if hold else spread)
-                env.cr.execute("UPDATE queue_job SET eta = %s WHERE id = %s AND state = 'pending'", [eta, qjob.id])
-            env.cr.commit()  # the runner hears of it (queue_job's trigger notifies it)
+            etas = [now + (timedelta(days=1) if hold else timedelta(seconds=0 if burst else POLL * index / len(moved)))
+                    for index in range(len(moved))]
+            try:
+                env.cr.execute("UPDATE queue_job SET eta = new.eta FROM unnest(%s, %s) AS new(id, eta) "
+                               "WHERE queue_job.id = new.id AND state = 'pending'", [moved.ids, etas])
+                env.cr.commit()  # the runner hears of it (queue_job's trigger notifies it)
+            except psycopg2.errors.SerializationFailure:
+                env.cr.rollback()  # a look started meanwhile: again, at the next check
             return False
         return not (hold and qjobs.filtered(lambda qjob: qjob.state in ("enqueued", "started")))
 
