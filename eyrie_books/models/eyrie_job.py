@@ -90,12 +90,14 @@ class EyrieJob(models.Model):
             [("job_id", "=", self.id), ("state", "=", runs.PENDING)], ["kind", "name", "max_retries", "job_id"],
             order="sequence, id", limit=1,
         )
-        batched = following if following and after and after._in_batch() else following.browse()
-        if following and not batched:
-            following._enqueue()
-        elif not following:
+        batched = following.browse()
+        if not following:
             self.write({"state": runs.DONE, "date_end": fields.Datetime.now()})
             self.deployment_id._deploy_pending_push()
+        elif after and after._in_batch():
+            batched = following
+        else:
+            following._enqueue()
         self._notify()
         return batched
 
