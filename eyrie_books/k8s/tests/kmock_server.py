@@ -20,6 +20,7 @@ defaults filled, empty values dropped, ``generation`` bumped on spec changes.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import re
@@ -68,6 +69,10 @@ class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (
         self.faults: dict[tuple[str, str], _Fault] = {}
         # Request id -> the body as sent, where the emulator stored something else (see _handle).
         self.sent: dict[int, Any] = {}
+        # False: forget the requests once answered (see serve()); they are counted by method anyway.
+        self.history = True
+        self.answered: collections.Counter[str] = collections.Counter()
+        self.in_flight = 0
 
     async def __call__(self, raw_request: aiohttp.web.BaseRequest) -> aiohttp.web.StreamResponse:
         path = raw_request.rel_url.path
@@ -80,7 +85,16 @@ class _Emulator(PodLogs, kmock.KubernetesEmulator):  # PodLogs: pods' log text (
         if _NAMESPACES.fullmatch(path):
             alias = raw_request.rel_url.with_path(path.replace(_REAL, _ALIAS, 1))
             raw_request = raw_request.clone(rel_url=alias)
-        response = await super().__call__(raw_request)
+        self.in_flight += 1
+        try:
+            response = await super().__call__(raw_request)
+        finally:
+            self.in_flight -= 1
+            self.answered[key[0]] += 1
+            if not self.history and not self.in_flight:
+                # Only between requests: kmock finds a request in flight among those it received.
+                self._requests.clear()
+                self.sent.clear()
         if fault is not None:
             await asyncio.sleep(fault.delay)
         return response
@@ -114,11 +128,17 @@ class MockCluster:
 
     def requests(self) -> list[tuple[str, str, Any]]:
         """(method, path, body) of every request received, in order."""
+        if not self.emulator.history:
+            raise RuntimeError("this emulator forgets its requests: count them with answered()")
         return [
             (request.method.value, request.url.path.replace(_ALIAS, _REAL, 1),
              self.emulator.sent.get(request.id, request.data))
             for request in self.emulator
         ]
+
+    def answered(self, method: str) -> int:
+        """How many ``method`` requests were answered, remembered or not."""
+        return self.emulator.answered[method.upper()]
 
     def writes(self) -> list[tuple[str, str, Any]]:
         """(method, path, body) of every request that asked for a change (not a GET)."""
@@ -176,9 +196,15 @@ class LoopThread:
 
 
 @contextlib.asynccontextmanager
-async def serve() -> AsyncIterator[MockCluster]:
-    """A fresh emulator served on 127.0.0.1 and a random port, for as long as the context lasts."""
+async def serve(history: bool = True) -> AsyncIterator[MockCluster]:
+    """A fresh emulator served on 127.0.0.1 and a random port, for as long as the context lasts.
+
+    ``history=False`` forgets each request once answered, as a real API server does: kmock matches
+    every request against all those it has received, so over a long run (a benchmark's thousands
+    of looks) each answer would cost more than the last.
+    """
     async with _Emulator() as emulator:
+        emulator.history = history
         # The client asks for "/version/" (a real API server answers both); kmock knows "/version".
         emulator["get /version/"] << SERVER_VERSION
         # Every kind Eyrie manages is served, empty or not (its CRD is installed), as a list of it
@@ -194,9 +220,12 @@ async def serve() -> AsyncIterator[MockCluster]:
 class RunningCluster(contextlib.AbstractContextManager["RunningCluster"]):
     """``serve()`` on a loop thread of its own, for synchronous test code."""
 
+    def __init__(self, history: bool = True) -> None:
+        self._history = history
+
     def __enter__(self) -> RunningCluster:
         self._thread = LoopThread()
-        self._context = serve()
+        self._context = serve(self._history)
         self.cluster = self._thread.run(self._context.__aenter__())
         return self
 

@@ -6,10 +6,11 @@ import copy
 import pytest
 
 from ..builders import generic, objects_for, odoo
+from ..connection import api_client_from_token
 from ..operations import Kube
 from ..spec import TYPES
 from .factories import NAMESPACE, make_spec
-from .kmock_server import MockCluster
+from .kmock_server import TOKEN, LoopThread, MockCluster, serve
 
 
 def test_a_deployment_gets_the_defaults_of_a_real_api_server(kube: Kube, cluster: MockCluster) -> None:
@@ -107,3 +108,24 @@ def test_a_changed_field_is_the_only_write(kube: Kube, cluster: MockCluster) -> 
     assert [outcome for _, outcome in kube.ensure_all(bigger)] == ["patched"]
     assert [(method, body) for method, _, body in cluster.writes()[written:]] == [
         ("PATCH", {"spec": {"pxc": {"size": 5}}})]
+
+
+def test_a_server_without_history_keeps_its_objects_and_counts_what_it_forgets(loop_thread: LoopThread) -> None:
+    """The benchmarks' server: kmock looks for each request among all those it holds, so it forgets
+    them once answered; what it stores stays."""
+    context = serve(history=False)
+    cluster = loop_thread.run(context.__aenter__())
+    client = api_client_from_token(cluster.url, TOKEN)
+    try:
+        kube = Kube(client, timeout=2)
+        deployment = generic.deployment(make_spec("none"))
+        kube.ensure(deployment)
+        for _ in range(3):
+            assert (kube.read(deployment) or {})["metadata"]["generation"] == 1
+        assert (cluster.answered("GET"), cluster.answered("POST")) == (4, 1)  # ensure reads first
+        assert list(cluster.emulator) == []
+        with pytest.raises(RuntimeError, match="forgets its requests"):
+            cluster.requests()
+    finally:
+        client.close()
+        loop_thread.run(context.__aexit__(None, None, None))
