@@ -243,13 +243,16 @@ class EyrieDeployment(models.Model):
         """The versioned fields (or those of ``names``) of a deployment or a version, comparable
         with ==. Read in sudo: a versioned credential (a field only the system reads) is compared,
         never shown."""
-        values = {}
-        for name in names or self._versioned_fields():
-            value = record.sudo()[name]
-            if isinstance(value, models.BaseModel):
-                value = tuple(sorted(value.ids))
-            values[name] = value or False
-        return values
+        record = record.sudo()
+        return {name: self._version_value(record, name) for name in names or self._versioned_fields()}
+
+    @api.model
+    def _version_value(self, record, name):
+        """The versioned field ``name`` of ``record`` (sudoed), as ``_version_values`` compares it."""
+        value = record[name]
+        if isinstance(value, models.BaseModel):
+            return tuple(sorted(value.ids))
+        return value or False
 
     def _describe_changes(self, previous):
         """One line per versioned field that differs from ``previous`` (a version)."""

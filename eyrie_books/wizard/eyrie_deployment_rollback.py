@@ -87,7 +87,8 @@ class EyrieDeploymentRollback(models.TransientModel):
             elif version == deployment.current_version_id:
                 refusal = self.env._("%(version)s is the current version of %(name)s.",
                                      version=version.display_name, name=deployment.display_name)
-            elif (deployment._version_values(version, public) == current
+            # Field by field, to stop at the first that differs (a page of versions is compared).
+            elif (all(deployment._version_value(version, name) == current[name] for name in public)
                   and deployment._version_values(version) == deployment._version_values(deployment)):
                 refusal = self.env._(
                     "%(version)s runs what the current version %(current)s runs: re-deploy instead.",

@@ -409,10 +409,11 @@ class EyriePortal(CustomerPortal):
         if as_user and not Model.has_access("read"):
             raise NotFound()
         Model = Model if as_user else Model.sudo()
-        # Read with its fields: the page shows them.
-        record = Model.search_fetch([*domain, ("slug", "=", segment)], limit=1)
+        # Read with its fields: the page shows them. One match at most (slugs are unique in their
+        # parent): no need for the model's order, which joins the parent's table for a group.
+        record = Model.search_fetch([*domain, ("slug", "=", segment)], limit=1, order="id")
         if not record and (record_id := to_id(segment)):
-            record = Model.search_fetch([*domain, ("id", "=", record_id)], limit=1)
+            record = Model.search_fetch([*domain, ("id", "=", record_id)], limit=1, order="id")
         if not record:
             raise NotFound()
         return record.sudo()

@@ -1,3 +1,5 @@
+from lxml import html
+
 from odoo.tests import tagged
 
 from .common import EyriePortalCase
@@ -34,6 +36,25 @@ class TestPortalRollback(EyriePortalCase):
                 self.assertEqual(version.changes.splitlines()[0], summary)
                 self.assertPage(self.get(f"{self.APP}?done=rollback"), "Rolled back", "2.0 does not start")
                 self.app.write({"image": "ghcr.io/acme/web:2.0"})  # for the next login
+
+    def test_one_dialog_serves_every_version(self):
+        """A page of versions renders one roll back dialog, which each version's button fills:
+        its URL and its name, no dialog per version."""
+        self.login("ey_operator")
+        self.app.image = "ghcr.io/acme/web:3.0"
+        page = html.fromstring(self.get(self.APP).text)
+        buttons = page.xpath("//section[@id='eyrie_versions']//button[@data-url]")
+        self.assertEqual(
+            [(button.get("data-url"), button.get("data-version"), button.get("data-bs-target")) for button in buttons],
+            [(f"{self.APP}/rollback/{version.id}", version.display_name, "#eyrie_rollback")
+             for version in (self.second, self.first)],
+        )
+        dialogs = page.xpath("//div[contains(@class, 'modal')]//form[contains(@class, 'o_eyrie_rollback_form')]")
+        self.assertEqual(len(dialogs), 1)
+        self.assertEqual(dialogs[0].xpath(".//textarea[@name='reason']/@required"), ["required"])
+        # A deployment with one version has nothing to roll back to: no dialog.
+        self.make_deployment(self.tools, "Solo", slug="solo", port=8080)
+        self.assertFalse(html.fromstring(self.get("/_eyrie/p/pa/dg/tools/d/solo").text).xpath("//*[@id='eyrie_rollback']"))
 
     def test_refusals_show_on_the_page(self):
         self.login("ey_operator")
