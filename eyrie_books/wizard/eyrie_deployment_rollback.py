@@ -70,10 +70,10 @@ class EyrieDeploymentRollback(models.TransientModel):
         # The versions' versioned fields (credentials and clusters too) in one read, not one per field.
         versioned = deployment._versioned_fields()
         versions.sudo().fetch(versioned)
-        # The credentials are compared last: a version that differs elsewhere needs no look at the
-        # deployment's.
-        public = [name for name in versioned if not deployment._fields[name].groups]
-        current = deployment._version_values(deployment, public)
+        # Compared field by field, the credentials last: a version stops at the first field that
+        # differs, and one that differs elsewhere needs no look at the deployment's credentials.
+        ordered = sorted(versioned, key=lambda name: bool(deployment._fields[name].groups))
+        deployment_sudo = deployment.sudo()
         refusals = {}
         for version in versions.sudo():
             if version.deployment_id != deployment:
@@ -87,9 +87,8 @@ class EyrieDeploymentRollback(models.TransientModel):
             elif version == deployment.current_version_id:
                 refusal = self.env._("%(version)s is the current version of %(name)s.",
                                      version=version.display_name, name=deployment.display_name)
-            # Field by field, to stop at the first that differs (a page of versions is compared).
-            elif (all(deployment._version_value(version, name) == current[name] for name in public)
-                  and deployment._version_values(version) == deployment._version_values(deployment)):
+            elif all(deployment._version_value(version, name) == deployment._version_value(deployment_sudo, name)
+                     for name in ordered):
                 refusal = self.env._(
                     "%(version)s runs what the current version %(current)s runs: re-deploy instead.",
                     version=version.display_name, current=deployment.current_version_id.display_name,
