@@ -768,6 +768,11 @@ class EyrieDeployment(models.Model):
         lifecycle waits (see ``_available_actions``), if the caller knows it already."""
         return self.env["eyrie.deployment.rollback"]._refusals(self, versions, blocked)
 
+    def _rollback_blocked(self, blocked=None):
+        """Why this deployment cannot roll back to any version now, or False: what a page of its
+        versions knows without looking at each (see ``_rollback_refusals``)."""
+        return self.env["eyrie.deployment.rollback"]._blocked(self, blocked)
+
     # ------------------------------------------------------------------
     # Pod logs (see eyrie.pod.log and k8s.logs), for Eyrie users
     # ------------------------------------------------------------------

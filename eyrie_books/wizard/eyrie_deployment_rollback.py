@@ -59,14 +59,24 @@ class EyrieDeploymentRollback(models.TransientModel):
         return rollback
 
     @api.model
-    def _refusals(self, deployment, versions, blocked=None):
-        """{version: why ``deployment`` cannot roll back to it, or False}. One look at the runs for
-        all of ``versions`` (the portal asks it for a page of them), none if the caller gives
-        ``blocked``, why the deployment's lifecycle waits (False: it does not)."""
+    def _blocked(self, deployment, blocked=None):
+        """Why ``deployment`` cannot roll back to any version now (dropped, or a run blocks its
+        lifecycle), or False; ``blocked``: why its lifecycle waits (see ``_available_actions``), if
+        the caller knows it already (False: it does not)."""
         deployment.ensure_one()
-        labels = dict(deployment._fields["state"]._description_selection(self.env))
+        if deployment.state == lifecycle.DROP:
+            labels = dict(deployment._fields["state"]._description_selection(self.env))
+            return self.env._("%(name)s is in %(state)s: it has nothing to roll back.",
+                              name=deployment.display_name, state=labels[deployment.state])
         if blocked is None:
             blocked = deployment._available_actions()[deployment].get("blocked")
+        return blocked or False
+
+    @api.model
+    def _refusals(self, deployment, versions, blocked=None):
+        """{version: why ``deployment`` cannot roll back to it, or False}. One look at the runs for
+        all of ``versions``, none if the caller gives ``blocked`` (see ``_blocked``)."""
+        blocked = self._blocked(deployment, blocked)
         # The versions' versioned fields (credentials and clusters too) in one read, not one per field.
         versioned = deployment._versioned_fields()
         versions.sudo().fetch(versioned)
@@ -79,9 +89,6 @@ class EyrieDeploymentRollback(models.TransientModel):
             if version.deployment_id != deployment:
                 refusal = self.env._("%(version)s is not a version of %(name)s.",
                                      version=version.display_name, name=deployment.display_name)
-            elif deployment.state == lifecycle.DROP:
-                refusal = self.env._("%(name)s is %(state)s: it has nothing to roll back.",
-                                     name=deployment.display_name, state=labels[deployment.state])
             elif blocked:
                 refusal = blocked
             elif version == deployment.current_version_id:

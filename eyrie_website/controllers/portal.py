@@ -197,6 +197,15 @@ class EyriePortal(CustomerPortal):
             return self._eyrie_render_group(project_sudo, group_sudo, form=typed, form_error=error, status=422)
         return request.redirect(f"{eyrie_url(deployment)}?done=created")
 
+    @route(f"{DEPLOYMENT}/edit", type="http", auth="user", website=True, methods=["GET"], readonly=True)
+    def eyrie_deployment_edit_form(self, project, group, deployment, **kw):
+        """The edit form alone (operators): the page shows it when asked for."""
+        project_sudo, _group_sudo, deployment_sudo = self._eyrie_records(project, group, deployment)
+        self._eyrie_check_operator(project_sudo)
+        return request.render("eyrie_website.eyrie_edit_form", {
+            **self._eyrie_edit_values(project_sudo, deployment_sudo), "eyrie_url": eyrie_url,
+        })
+
     @route(f"{DEPLOYMENT}/edit", type="http", auth="user", website=True, methods=["POST"])
     def eyrie_deployment_edit(self, project, group, deployment, **post):
         records = self._eyrie_records(project, group, deployment)
@@ -296,18 +305,13 @@ class EyriePortal(CustomerPortal):
                                  error=None, form=None, form_error=None, status=200):
         role = project_sudo._portal_role(request.env.user)
         can_operate = role == OPERATOR
-        # Read before the actions, which reuse them: the page's versions (the current one among
-        # them) with what the history shows and, for operators, the versioned fields, which the
-        # actions build and the rollback refusals compare (credentials too: read in sudo, never
-        # shown; the user may read the deployment, so its versions); the runs; the database
-        # choices (the version's database among them).
+        # The page's versions with what the history shows (in sudo: the user may read the
+        # deployment, so its versions), and its runs.
         versions, pager = self._eyrie_page(
             request.env["eyrie.deployment.version"].sudo(), [("deployment_id", "=", deployment_sudo.id)],
-            eyrie_url(deployment_sudo), page, step=self._eyrie_versions_per_page,
-            field_names=[*VERSION_FIELDS, *(deployment_sudo._versioned_fields() if can_operate else ())],
+            eyrie_url(deployment_sudo), page, step=self._eyrie_versions_per_page, field_names=VERSION_FIELDS,
         )
         runs = self._eyrie_runs_values(deployment_sudo, can_operate)
-        choices = can_operate and self._eyrie_type_choices(project_sudo)
         # The versions' authors, the runs' users and the visitor (the layout reads them) in one read.
         (versions.author_id | runs["runs"].user_id | request.env.user.sudo()).partner_id.fetch()
         return request.render("eyrie_website.portal_eyrie_deployment", {
@@ -320,11 +324,19 @@ class EyriePortal(CustomerPortal):
             **runs,
             "message": message,
             "error": error,
+            # The edit form only as typed, refused: else the page offers it (…/edit).
+            **(self._eyrie_edit_values(project_sudo, deployment_sudo, form, form_error) if form else {}),
+        }, status=status)
+
+    def _eyrie_edit_values(self, project_sudo, deployment_sudo, form=None, form_error=None):
+        """What the edit form shows: ``form`` as typed, else the deployment's values; the choices."""
+        return {
+            "deployment": deployment_sudo,
             "form": form or self._eyrie_form_values(
                 deployment_sudo, (*EDIT_FIELDS, *TYPE_FIELDS[deployment_sudo.type])),
-            "choices": choices,
+            "choices": self._eyrie_type_choices(project_sudo),
             "form_error": form_error,
-        }, status=status)
+        }
 
     def _eyrie_runs_values(self, deployment_sudo, can_operate):
         """What the runs section shows. The caller checked that the user may read the deployment:

@@ -2,8 +2,10 @@
 follow the logs of its pods (operators, and viewers where the project allows it).
 
 Kept apart from ``portal.py``: its routes and page values extend the deployment page of
-:class:`EyriePortal` without touching it. A refused rollback shows the page again with the reason
-(422), like the other mutations; a successful one redirects with ``?done=rollback``.
+:class:`EyriePortal` without touching it. The page lists versions without looking whether each
+can be rolled back to (that builds each one): its dialog asks for the version it opens on (a GET
+of the rollback URL). A refused rollback shows the page again with the reason (422), like the
+other mutations; a successful one redirects with ``?done=rollback``.
 
 Following a log is one streamed HTTP response (``…/logs/follow``): the lines are sent as the
 container prints them, read from the API server's own stream, and the response ends after
@@ -40,6 +42,21 @@ class EyriePortalOperate(EyriePortal):
         if error:
             return self._eyrie_render_deployment(*records, error=error, status=422)
         return request.redirect(f"{eyrie_url(deployment_sudo)}?done=rollback")
+
+    @route(f"{DEPLOYMENT}/rollback/<int:version>", type="http", auth="user", website=True, methods=["GET"],
+           readonly=True)
+    def eyrie_deployment_rollback_refusal(self, project, group, deployment, version, **kw):
+        """Why the deployment cannot roll back to ``version``, as JSON ``{"refusal"}`` (false: it
+        can), which the roll back dialog asks when it opens: the page does not build every version
+        it lists to say so."""
+        records = self._eyrie_records(project, group, deployment)
+        self._eyrie_check_operator(records[0])
+        deployment_sudo = records[2]
+        version_sudo = request.env["eyrie.deployment.version"].sudo().browse(version if version <= MAX_ID else ())
+        if not version_sudo.exists():
+            raise NotFound()
+        refusal = deployment_sudo._rollback_refusals(version_sudo)[version_sudo]
+        return request.make_json_response({"refusal": refusal or False})
 
     @route(f"{DEPLOYMENT}/pods", type="http", auth="user", website=True, methods=["GET"], readonly=True)
     def eyrie_deployment_pods(self, project, group, deployment, **kw):
@@ -91,13 +108,14 @@ class EyriePortalOperate(EyriePortal):
         return role == OPERATOR or (role == VIEWER and project_sudo.portal_viewer_logs)
 
     def _eyrie_render_deployment(self, project_sudo, group_sudo, deployment_sudo, *args, **kwargs):
-        """The page, with why each version shown cannot be rolled back to (operators only), and
-        whether the user reads the pods' logs."""
+        """The page, with why no version can be rolled back to now, if so (operators only; each
+        version's own refusal is asked when its dialog opens), and whether the user reads the pods'
+        logs."""
         response = super()._eyrie_render_deployment(project_sudo, group_sudo, deployment_sudo, *args, **kwargs)
         qcontext = response.qcontext
         # The lifecycle's block, as the action buttons said it: the runs are read once.
-        qcontext["rollback_refusals"] = qcontext["can_operate"] and deployment_sudo._rollback_refusals(
-            qcontext["versions"], blocked=qcontext["blocked_reason"])
+        qcontext["rollback_blocked"] = qcontext["can_operate"] and deployment_sudo._rollback_blocked(
+            blocked=qcontext["blocked_reason"])
         qcontext["can_read_logs"] = self._eyrie_may_read_logs(project_sudo, qcontext["portal_role"])
         return response
 

@@ -230,9 +230,9 @@ class TestPortalActions(EyriePortalCase):
         changes = self.deployment.current_version_id.changes
         self.assertIn("Stored Database Password: changed", changes)
         self.assertNotIn(PASSWORD, changes)
-        page = self.get(self.DEPLOYMENT)
-        self.assertIn('value="pg.example.com"', page.text)
-        self.assertNotIn(PASSWORD, page.text)
+        form = self.get(f"{self.DEPLOYMENT}/edit")
+        self.assertIn('value="pg.example.com"', form.text)
+        self.assertNotIn(PASSWORD, form.text)
         # Left empty, the password stays; a refused edit keeps the input and writes nothing.
         response = self.post(f"{self.DEPLOYMENT}/edit", {**data, "new_db_password": "", "workers": "-1"})
         self.assertEqual(response.status_code, 422)
@@ -269,7 +269,9 @@ class TestPortalActions(EyriePortalCase):
 
     def test_mutations_refuse_get(self):
         self.login("ey_operator")
-        for url in (f"{self.GROUP}/new", f"{self.DEPLOYMENT}/edit", f"{self.DEPLOYMENT}/initialize"):
+        for url in (f"{self.GROUP}/new", f"{self.DEPLOYMENT}/initialize"):
             with self.subTest(url=url):
                 self.assertEqual(self.get(url).status_code, 405)
-        self.assertEqual(self.deployment.state, "draft")
+        # A GET of …/edit serves the form, and changes nothing.
+        self.assertPage(self.get(f"{self.DEPLOYMENT}/edit?image=ghcr.io/acme/forged:1"), "o_eyrie_edit_form")
+        self.assertRecordValues(self.deployment, [{"state": "draft", "image": "ghcr.io/acme/web:1.0"}])

@@ -91,12 +91,20 @@ class TestPortalPages(EyriePortalCase):
                 self.assertRegex(response.text, runs_hook)
                 operating = login in OPERATORS
                 self.assertEqual(f'action="{self.DEPLOYMENT}/initialize"' in response.text, operating)
-                self.assertEqual(f'action="{self.DEPLOYMENT}/edit"' in response.text, operating)
+                # The edit form is offered, loaded when asked for: operators only.
+                self.assertEqual(f'data-url="{self.DEPLOYMENT}/edit"' in response.text, operating)
+                self.assertNotIn("o_eyrie_edit_form", response.text)
                 self.assertNotIn(f'action="{self.DEPLOYMENT}/deploy"', response.text)
+                form = self.get(f"{self.DEPLOYMENT}/edit")
+                if operating:
+                    self.assertPage(form, f'action="{self.DEPLOYMENT}/edit"', 'value="ghcr.io/acme/web:1.0"')
+                else:
+                    self.assertEqual(form.status_code, 403)
         for login in STRANGERS:
             with self.subTest(login=login):
                 self.login(login)
                 self.assertEqual(self.get(self.DEPLOYMENT).status_code, 404)
+                self.assertEqual(self.get(f"{self.DEPLOYMENT}/edit").status_code, 404)
 
     def test_action_buttons_follow_the_lifecycle_and_the_scope(self):
         self.login("ey_operator")

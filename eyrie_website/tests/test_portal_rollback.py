@@ -56,6 +56,39 @@ class TestPortalRollback(EyriePortalCase):
         self.make_deployment(self.tools, "Solo", slug="solo", port=8080)
         self.assertFalse(html.fromstring(self.get("/_eyrie/p/pa/dg/tools/d/solo").text).xpath("//*[@id='eyrie_rollback']"))
 
+    def test_the_dialog_asks_whether_a_version_can_be_rolled_back_to(self):
+        """The page does not look at each version: its dialog asks, for the version it opens on."""
+        self.login("ey_operator")
+
+        def refusal(version_id):
+            response = self.get(f"{self.APP}/rollback/{version_id}")
+            self.assertEqual(response.status_code, 200, response.text)
+            return response.json()["refusal"]
+
+        self.assertIs(refusal(self.first.id), False)
+        self.assertEqual(refusal(self.second.id), f"v{self.second.number} is the current version of App.")
+        other = self.deployment.current_version_id
+        self.assertEqual(refusal(other.id), f"v{other.number} is not a version of App.")
+        self.app.image = "ghcr.io/acme/web:1.0"  # v3, which runs what v1 runs
+        self.assertEqual(refusal(self.first.id), f"v{self.first.number} runs what the current version "
+                                                 f"v{self.app.current_version_id.number} runs: re-deploy instead.")
+        missing = max(self.env["eyrie.deployment.version"].search([]).ids) + 1
+        for version_id in (missing, 2**40):
+            self.assertEqual(self.get(f"{self.APP}/rollback/{version_id}").status_code, 404)
+        self.login("ey_viewer")
+        self.assertEqual(self.get(f"{self.APP}/rollback/{self.first.id}").status_code, 403)
+
+    def test_a_dropped_deployment_says_why_on_every_button(self):
+        self.app.action_drop()
+        self.assertEqual(self.app.state, "drop")
+        self.login("ey_operator")
+        page = html.fromstring(self.get(self.APP).text)
+        buttons = page.xpath("//section[@id='eyrie_versions']//button[contains(@class, 'o_eyrie_rollback_disabled')]")
+        refusal = "App is in Drop: it has nothing to roll back."
+        self.assertEqual([(button.get("name"), button.get("disabled"), button.get("title")) for button in buttons],
+                         [(f"rollback_{self.first.number}", "disabled", refusal)])
+        self.assertFalse(page.xpath("//*[@id='eyrie_rollback']"))
+
     def test_refusals_show_on_the_page(self):
         self.login("ey_operator")
         response = self.rollback(self.first, " ")

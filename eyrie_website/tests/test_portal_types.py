@@ -104,9 +104,9 @@ class TestPortalTypes(EyriePortalCase):
         self.assertRecordValues(app, [{"port": 0, "container_command": "worker", "container_args": "--queue\njobs",
                                        "volume_path": "/data", "storage_size": "3Gi"}])
         self.assertEqual(app.sudo().env_secrets, f"API_KEY={SECRET}\n")
-        page = self.get(f"{self.PROJECT}/dg/apps/d/fresh")
-        self.assertIn("Set: API_KEY", page.text)
-        self.assertNotIn(SECRET, page.text)
+        form = self.get(f"{self.PROJECT}/dg/apps/d/fresh/edit")
+        self.assertIn("Set: API_KEY", form.text)
+        self.assertNotIn(SECRET, form.text)
         # A refused edit keeps the input, never the typed secret, and writes nothing.
         url = f"{self.PROJECT}/dg/apps/d/fresh/edit"
         data = {"image": "busybox:1.36", "branch": "", "commit_ref": "", "new_env_secrets": "TOKEN=new-secret",

@@ -64,6 +64,10 @@ registry.category("web_tour.tours").add("eyrie_portal_operate", {
         },
         {
             content: "Change the image: a new version",
+            trigger: ".o_eyrie_edit button[name=edit]",
+            run: "click",
+        },
+        {
             trigger: "form.o_eyrie_edit_form input[name=image]",
             run: "edit nginx:1.28",
         },
@@ -78,12 +82,16 @@ registry.category("web_tour.tours").add("eyrie_portal_operate", {
             run: "click",
         },
         {
+            content: "v1 can be rolled back to: asked when the dialog opens",
+            trigger: ".modal.show:not(:has(.o_eyrie_rollback_check:not(.d-none))) button[name=rollback]:enabled",
+        },
+        {
             content: "Say why",
             trigger: ".modal.show textarea[name=reason]",
             run: "edit 1.28 answers 502",
         },
         {
-            trigger: ".modal.show button[name=rollback]",
+            trigger: ".modal.show button[name=rollback]:enabled",
             run: "click",
             expectUnloadPage: true,
         },
@@ -98,6 +106,23 @@ registry.category("web_tour.tours").add("eyrie_portal_operate", {
             content: "Its deploy run ends",
             trigger: latestDone("Deploy"),
             timeout: 30000,
+        },
+        {
+            content: "Shown again, after the run",
+            trigger: "#eyrie_versions",
+            run: () => window.location.reload(),
+            expectUnloadPage: true,
+        },
+        {
+            content: "v1 runs what the current version runs: the dialog says so and cannot be sent",
+            trigger: "#eyrie_versions button.o_eyrie_rollback[name=rollback_1]",
+            run: "click",
+        },
+        {
+            trigger: ".modal.show .o_eyrie_rollback_refusal:not(.d-none):contains(re-deploy instead)",
+        },
+        {
+            trigger: ".modal.show button[name=rollback]:disabled",
         },
     ],
 });

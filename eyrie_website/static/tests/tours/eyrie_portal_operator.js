@@ -61,6 +61,11 @@ registry.category("web_tour.tours").add("eyrie_portal_operator", {
             trigger: ".o_eyrie_state_deploy ~ .o_eyrie_actions button[name=pause]",
         },
         {
+            content: "Open the edit form: loaded when asked for",
+            trigger: ".o_eyrie_edit button[name=edit]",
+            run: "click",
+        },
+        {
             content: "Change the image",
             trigger: ".o_eyrie_edit_form input[name=image]",
             run: "edit ghcr.io/acme/tour:2",
