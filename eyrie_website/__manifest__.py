@@ -24,6 +24,7 @@
     "demo": ["demo/eyrie_website_demo.xml"],
     "assets": {
         "web.assets_frontend": [
+            "eyrie_website/static/src/fragment.js",
             "eyrie_website/static/src/interactions/*.js",
         ],
         "web.assets_tests": [

@@ -1,5 +1,6 @@
 import { registry } from "@web/core/registry";
 import { Interaction } from "@web/public/interaction";
+import { fetchElement } from "@eyrie_website/fragment";
 
 /**
  * The edit form of a deployment page, loaded when asked for: the page offers it with a button
@@ -19,11 +20,7 @@ export class EyrieEdit extends Interaction {
         failed.classList.add("d-none");
         let form = null;
         try {
-            const response = await this.waitFor(fetch(this.el.dataset.url, { credentials: "same-origin" }));
-            if (response.ok) {
-                const html = await this.waitFor(response.text());
-                form = new DOMParser().parseFromString(html, "text/html").querySelector("form.o_eyrie_edit_form");
-            }
+            form = await this.waitFor(fetchElement(this.el.dataset.url, "form.o_eyrie_edit_form"));
         } catch {
             // Offline or interrupted: said below, the button offers it again.
         }

@@ -1,5 +1,6 @@
 import { registry } from "@web/core/registry";
 import { Interaction } from "@web/public/interaction";
+import { fetchElement } from "@eyrie_website/fragment";
 
 /**
  * Live runs: the runs section of a deployment page and the run badges of a group page's cards
@@ -39,12 +40,7 @@ export class EyrieRuns extends Interaction {
     }
 
     async reload() {
-        const response = await this.waitFor(fetch(this.el.dataset.url, { credentials: "same-origin" }));
-        if (!response.ok) {
-            return;
-        }
-        const html = await this.waitFor(response.text());
-        const fresh = new DOMParser().parseFromString(html, "text/html").body.firstElementChild;
+        const fresh = await this.waitFor(fetchElement(this.el.dataset.url, "body > *"));
         if (!fresh || fresh.tagName !== this.el.tagName) {
             return;
         }
@@ -62,12 +58,7 @@ export class EyrieRuns extends Interaction {
         if (!lazy) {
             return;
         }
-        const response = await this.waitFor(fetch(lazy.dataset.url, { credentials: "same-origin" }));
-        if (!response.ok) {
-            return;
-        }
-        const html = await this.waitFor(response.text());
-        const steps = new DOMParser().parseFromString(html, "text/html").querySelector(".o_eyrie_run_steps");
+        const steps = await this.waitFor(fetchElement(lazy.dataset.url, ".o_eyrie_run_steps"));
         if (steps && lazy.isConnected) {
             lazy.replaceWith(steps);
         }
