@@ -191,6 +191,11 @@ class EyrieDeployment(models.Model):
              "Eyrie's back, or not deployed yet): Re-deploy applies them again.",
     )
     health_summary = fields.Text(compute="_compute_health_summary", string="Health Details")
+    buildable = fields.Boolean(
+        compute="_compute_buildable", store=True,
+        help="The objects of the current version build on each of its clusters (see _build_error), as of the "
+             "last change of what they are built from: the buttons need no build of their own.",
+    )
 
     def _latest_runs(self):
         """{deployment id: [(run id, state)]}: the latest run on each of its clusters, read in one
@@ -516,6 +521,20 @@ class EyrieDeployment(models.Model):
         if error:
             raise UserError(error)
 
+    @api.depends(
+        "slug", "type", "namespace", "current_version_id",
+        "database_user_ids.state", "database_user_ids.slug", "database_user_ids.db_name",
+        *(f"current_version_id.cluster_ids.{name}"
+          for name in ("namespace_prefix", "ingress_domain", "ingress_class", "storage_class", "git_image")),
+        *(f"current_version_id.repository_id.{name}"
+          for name in ("url", "auth_method", "username", "known_hosts", "token", "ssh_key")),
+        *(f"current_version_id.database_id.{name}"
+          for name in ("slug", "type", "namespace", "haproxy_enabled", "current_version_id")),
+    )
+    def _compute_buildable(self):
+        for deployment in self:
+            deployment.buildable = not deployment._build_error(deployment.current_version_id)
+
     def _build_error(self, version):
         """Why the objects of ``version`` cannot be built on one of its clusters, naming the field
         to fix; False if they can."""
@@ -630,7 +649,9 @@ class EyrieDeployment(models.Model):
                 if reasons[key] or not deployment.group_id[f"deployment_{lifecycle.ACTIONS[target]}_book_id"]:
                     continue
                 if build_error is None:
-                    build_error = deployment._build_error(deployment.current_version_id)
+                    # Only an unbuildable deployment is built again, for the reason (the move itself
+                    # checks anew: a flag that missed a change costs a refusal, not a wrong run).
+                    build_error = not deployment.buildable and deployment._build_error(deployment.current_version_id)
                 reasons[key] = build_error
             for key in lifecycle.ACTION_TARGETS:
                 if not reasons[key] and (active or (failed and key != "drop")):

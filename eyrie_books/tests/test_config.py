@@ -1,6 +1,7 @@
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import users
+from odoo.tools import SQL
 
 from .common import BooksCase
 
@@ -103,6 +104,27 @@ class TestTypeConfiguration(BooksCase):
         # The explicit unsafe (dev only) choice lets a single node run.
         single = self.make_deployment(name="single", kind="pxc", pxc_size=1, haproxy_size=1, pxc_unsafe=True)
         self.run_all(single)
+
+    def test_the_buttons_follow_what_the_objects_are_built_from(self):
+        """The build check is kept on the deployment (``buildable``): a page of buttons builds
+        nothing, and the check follows a change of the cluster, not only of the deployment."""
+        app = self.make_deployment(name="follows", kind="odoo")
+        self.assertTrue(app.buildable)
+        self.cluster.ingress_domain = "Apps.Example.COM"
+        self.assertFalse(app.buildable)
+        actions = {action["action"]: action for action in app.get_available_actions()[0]["actions"]}
+        self.assertIn("Apps.Example.COM' is not a lowercase DNS name", actions["initialize"]["reason"])
+        self.cluster.ingress_domain = "apps.example.com"
+        self.assertTrue(app.buildable)
+        self.assertTrue(app.can_initialize)
+        # A flag that missed a change would cost a refusal, not a wrong run: the move builds anew.
+        self.cluster.ingress_domain = "Apps.Example.COM"
+        self.env.cr.execute(SQL("UPDATE eyrie_deployment SET buildable = true WHERE id = %s", app.id))
+        app.invalidate_recordset(["buildable"])
+        self.assertTrue(app.can_initialize)
+        with self.assertRaisesRegex(UserError, "fix its field “host”.*lowercase DNS name"):
+            app.action_initialize()
+        self.assertEqual((app.state, app.job_ids), ("draft", self.env["eyrie.job"]))
 
     def test_apps_run_only_where_their_database_runs(self):
         database = self.make_deployment(name="placed db", kind="pgo")
